@@ -1,0 +1,128 @@
+/**
+ * The one configuration schema (contract section 4). Every field carries its meaning, range and default
+ * beside it; `paypoint config doc` prints this file's descriptions as the README's reference table.
+ * Unknown keys are errors (a technician's typo must not be silently ignored).
+ */
+import { z } from 'zod';
+
+const kopecks = (max = 100_000_000) => z.number().int().min(0).max(max);
+const port = () => z.number().int().min(1).max(65535);
+const secret = (what: string) => z.string().max(128).describe(what + ' (never logged, never shown)');
+
+export const PosSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Use POS module (wiki). Off: Pay answers -2.'),
+    title: z.string().min(1).max(100).default('Касса самообслуживания').describe('Title: the module name shown where several modules are (wiki).'),
+    terminal_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[\p{L}\p{N}._-]+$/u, 'letters, digits, dot, dash and underscore only')
+      .default('SIM-0001')
+      .describe('Terminal ID: identifies the unit on the processing server (`terminal_id` in reports).'),
+    max_amount: kopecks().min(1).default(10_000_000).describe('Largest amount Pay accepts, kopecks (1..100 000 000; default 100 000 RUB). Over it: -1.'),
+    session_timeout_s: z.number().int().min(10).max(3600).default(120).describe('Inactivity timeout of a payment session, seconds (10..3600). Then the session is cancelled and cash given back.'),
+    report_cancelled_with_cash_kept: z
+      .boolean()
+      .default(false)
+      .describe('Report a cancelled session whose cash could not all be given back (contract 3; amount 0).'),
+  })
+  .strict();
+
+export const ApiSchema = z
+  .object({
+    port: port().default(8080).describe('TCP port of the SOAP service for the scanning terminal (1..65535).'),
+    bind: z.string().min(1).default('0.0.0.0').describe('Address the SOAP service listens on.'),
+    public_url: z
+      .string()
+      .default('')
+      .refine((s) => s === '' || /^https?:\/\/[^/?#\s]+\/?$/.test(s), 'must be http(s)://host[:port]/ or empty')
+      .describe('Address written into the WSDL soap:address. Empty: taken from the request Host header.'),
+    require_auth: z.boolean().default(false).describe('Scanning terminal -> require and check login and password (wiki): HTTP Basic on every request, WSDL included.'),
+    login: z.string().max(64).regex(/^[^:]*$/, 'must not contain ":"').default('').describe('Login the scanning terminal must present.'),
+    password: secret('Password the scanning terminal must present').default(''),
+    max_body_bytes: z.number().int().min(1024).max(1_048_576).default(65_536).describe('Largest SOAP request body accepted, bytes (1 KiB..1 MiB; default 64 KiB).'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.require_auth && (v.login === '' || v.password === '')) {
+      ctx.addIssue({ code: 'custom', path: ['login'], message: 'require_auth is on: login and password must be set' });
+    }
+  });
+
+export const ProcessingSchema = z
+  .object({
+    url: z
+      .string()
+      .default('')
+      .refine((s) => s === '' || /^https?:\/\/[^/?#\s]+\/$/.test(s), 'must be https://<server>/ with no path or query (wiki), or empty')
+      .describe('Processing server -> server URL (wiki): https://<server>/. Empty: reports wait in the outbox.'),
+    path: z
+      .string()
+      .regex(/^\/[^?#\s]*$/, 'must start with / and have no query')
+      .default('/pos/ws/pos.1cws')
+      .describe('Publication path of the 1C web service (1C publishes at /<infobase>/ws/<name>.1cws).'),
+    namespace: z.string().min(1).default('http://www.stampsoft.ru/processing').describe('Target namespace of the 1C Register service.'),
+    service: z.string().min(1).default('processing').describe('Service name in the 1C WSDL.'),
+    use_auth: z.boolean().default(false).describe('Processing server -> use login and password (wiki): HTTP Basic towards 1C.'),
+    login: z.string().max(64).default('').describe('Login on the processing server.'),
+    password: secret('Password on the processing server').default(''),
+    ca_file: z.string().default('').describe('PEM file of extra CAs trusted for the processing server (TLS is always verified).'),
+    connect_timeout_s: z.number().int().min(1).max(120).default(10).describe('TCP/TLS connect timeout, seconds (1..120).'),
+    timeout_s: z.number().int().min(1).max(600).default(30).describe('Whole Register call timeout, seconds (1..600).'),
+  })
+  .strict();
+
+export const SimDevicesSchema = z
+  .object({
+    coins: z.array(kopecks(1_000_000).min(1)).max(32).default([100, 200, 500, 1000]).describe('Coin values the simulated coin acceptor takes, kopecks.'),
+    bills: z.array(kopecks(100_000_000).min(1)).max(32).default([5000, 10000, 20000, 50000, 100000, 200000, 500000]).describe('Bill values the simulated bill validator takes, kopecks.'),
+    hopper_coins: z.array(kopecks(1_000_000).min(1)).max(8).default([1000, 500, 100]).describe('Coin value of each simulated change hopper, kopecks.'),
+    hopper_fill: z.array(z.number().int().min(0).max(10_000)).max(8).default([100, 100, 100]).describe('Coins initially in each simulated hopper (same order as hopper_coins).'),
+    card: z.boolean().default(true).describe('A simulated card reader is present.'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.hopper_coins.length !== v.hopper_fill.length) {
+      ctx.addIssue({ code: 'custom', path: ['hopper_fill'], message: 'needs one entry per hopper_coins entry' });
+    }
+  });
+
+export const DevicesSchema = z
+  .object({
+    mode: z.enum(['simulated']).default('simulated').describe('Payment hardware: "simulated" (drivers for real hardware are chosen per device by later board profiles).'),
+    sim: SimDevicesSchema.default(SimDevicesSchema.parse({})),
+  })
+  .strict();
+
+export const StorageSchema = z
+  .object({
+    data_dir: z.string().min(1).default('/var/lib/paypoint').describe('Directory of the durable store and the daily journal (must be on persistent storage).'),
+    uid_memory_h: z.number().int().min(24).max(24 * 30).default(24).describe('How long uids are remembered for -3 and PayPoll, hours (24..720; the contract asks 24).'),
+    journal_days: z.number().int().min(1).max(3650).default(400).describe('How many days of the daily journal are kept, days.'),
+  })
+  .strict();
+
+export const LogSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    pos: PosSchema.default(PosSchema.parse({})),
+    api: ApiSchema.default(ApiSchema.parse({})),
+    processing: ProcessingSchema.default(ProcessingSchema.parse({})),
+    devices: DevicesSchema.default(DevicesSchema.parse({})),
+    storage: StorageSchema.default(StorageSchema.parse({})),
+    log: LogSchema.default(LogSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The built-in default: simulated devices, SOAP on 8080, no authentication, terminal ID SIM-0001. */
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}

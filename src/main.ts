@@ -1,0 +1,141 @@
+/**
+ * Wires the daemon: store -> devices -> payment engine -> SOAP service (+ simulation control). The only
+ * module that knows every layer; `paypoint serve` (src/cli) calls startDaemon.
+ */
+import type { Config } from './config/schema.js';
+import type { PaymentDevices } from './drivers/interfaces.js';
+import { SimCancelButton } from './drivers/sim/sim-cancel-button.js';
+import { SimCardReader } from './drivers/sim/sim-card-reader.js';
+import { SimCashAcceptor } from './drivers/sim/sim-cash-acceptor.js';
+import { SimDispenser } from './drivers/sim/sim-dispenser.js';
+import { createLogger, type Logger } from './services/log.js';
+import { PaymentEngine } from './services/payment/payment-engine.js';
+import { SimControlServer, type SimDevices } from './services/sim-control/sim-control-server.js';
+import { simSocketPath } from './services/sim-control/sim-control-protocol.js';
+import { PosSoapServer } from './services/soap/pos-soap-server.js';
+import { lockDataDir } from './services/store/data-dir-lock.js';
+import { SessionStore } from './services/store/session-store.js';
+
+export const VERSION = '0.1.0';
+const HOUR = 3_600_000;
+const ARCHIVE_EVERY_MS = 10 * 60_000;
+
+export interface Daemon {
+  config: Config;
+  store: SessionStore;
+  engine: PaymentEngine;
+  soap: PosSoapServer;
+  devices: PaymentDevices;
+  sim: SimDevices | null;
+  log: Logger;
+  /** Port the SOAP service listens on (useful with port 0 in tests). */
+  port(): number;
+  stop(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  log?: Logger;
+  /** Clock for tests. */
+  now?: () => number;
+}
+
+function buildSimDevices(cfg: Config['devices']['sim']): { devices: PaymentDevices; sim: SimDevices } {
+  const coin = new SimCashAcceptor('coin-acceptor', 'coin', cfg.coins);
+  const bill = new SimCashAcceptor('bill-validator', 'bill', cfg.bills);
+  const dispenser = new SimDispenser('hoppers', cfg.hopper_coins, cfg.hopper_fill);
+  const card = cfg.card ? new SimCardReader('card') : null;
+  const cancel = new SimCancelButton();
+  return {
+    devices: { acceptors: [coin, bill], dispenser, card, cancelButton: cancel },
+    sim: { coin, bill, card, dispenser, cancel },
+  };
+}
+
+export async function startDaemon(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const dataDir = config.storage.data_dir;
+  const unlock = lockDataDir(dataDir);
+  const cleanups: Array<() => Promise<void> | void> = [unlock];
+  try {
+    const store = await SessionStore.open(dataDir);
+    if (store.ds.lastRepair.removedBytes > 0) {
+      log.warn({ removedBytes: store.ds.lastRepair.removedBytes, keptAt: store.ds.lastRepair.keptAt }, 'store: torn tail from a power cut removed (never acknowledged)');
+    }
+    const { devices, sim } = buildSimDevices(config.devices.sim);
+    for (const d of [...devices.acceptors, devices.dispenser, devices.card, devices.cancelButton]) {
+      if (d) {
+        await d.start();
+        cleanups.push(() => d.stop());
+      }
+    }
+    const engine = new PaymentEngine({
+      store,
+      devices,
+      settings: {
+        terminalId: config.pos.terminal_id,
+        timeoutMs: config.pos.session_timeout_s * 1000,
+        reportCancelledWithCashKept: config.pos.report_cancelled_with_cash_kept,
+        cardAvailable: devices.card !== null,
+      },
+      enabled: config.pos.enabled,
+      maxAmount: config.pos.max_amount,
+      uidMemoryMs: config.storage.uid_memory_h * HOUR,
+      log,
+      now: opts.now,
+    });
+    await engine.start();
+    cleanups.push(() => engine.stop());
+
+    const soap = new PosSoapServer({
+      port: config.api.port,
+      bind: config.api.bind,
+      publicUrl: config.api.public_url,
+      auth: config.api.require_auth ? { login: config.api.login, password: config.api.password } : null,
+      maxBodyBytes: config.api.max_body_bytes,
+      log,
+      service: { pay: (r) => engine.pay(r), poll: (uid) => engine.poll(uid) },
+    });
+    await soap.start();
+    cleanups.push(() => soap.stop());
+
+    const control = new SimControlServer(simSocketPath(dataDir, soap.port()), sim, engine, log);
+    await control.start();
+    cleanups.push(() => control.stop());
+
+    const now = opts.now ?? Date.now;
+    const housekeeping = setInterval(() => {
+      void (async () => {
+        const moved = await store.archive(now() - config.storage.uid_memory_h * HOUR);
+        const pruned = await store.journal.prune(now(), config.storage.journal_days);
+        if (moved || pruned) log.info({ moved, pruned }, 'store: sessions moved to the journal');
+      })().catch((e) => log.error({ err: { message: (e as Error).message } }, 'store housekeeping failed'));
+    }, ARCHIVE_EVERY_MS);
+    housekeeping.unref();
+    cleanups.push(() => clearInterval(housekeeping));
+
+    log.info(
+      { port: soap.port(), dataDir, terminalId: config.pos.terminal_id, devices: config.devices.mode, auth: config.api.require_auth, version: VERSION },
+      'ready',
+    );
+    let stopped = false;
+    return {
+      config,
+      store,
+      engine,
+      soap,
+      devices,
+      sim,
+      log,
+      port: () => soap.port(),
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const c of cleanups.reverse()) await c();
+        log.info({}, 'stopped');
+      },
+    };
+  } catch (e) {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    throw e;
+  }
+}

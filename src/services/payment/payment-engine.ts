@@ -1,0 +1,371 @@
+/**
+ * The payment engine: runs the pure session state machine (payment/session.ts) against the devices and
+ * the durable store. Every event goes through one queue, so transitions are atomic; each new session
+ * version is stored (fsync'd) *before* its effects are carried out and before the device or caller that
+ * caused it is answered (DEVELOPERS.md, "No money is lost").
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { CardOutcome, CashAcceptor, CashCredit, EscrowDecision, PaymentDevices } from '../../drivers/interfaces.js';
+import { ErrorCode, PayPointError, isPayPointError } from '../../errors.js';
+import { checkPayRequest, validUid, type PayRequest } from '../../payment/pay-request.js';
+import {
+  applyEvent,
+  isFinal,
+  newSession,
+  pollResult,
+  resume,
+  timedOut,
+  type Effect,
+  type Session,
+  type SessionEvent,
+  type SessionSettings,
+} from '../../payment/session.js';
+import { PayResult, PollResult } from '../../payment/types.js';
+import type { SessionStore, StoredSession, UnattributedCredit } from '../store/session-store.js';
+import type { Logger } from '../log.js';
+
+export interface EngineOptions {
+  store: SessionStore;
+  devices: PaymentDevices;
+  settings: SessionSettings;
+  /** Contract 1: POS module on/off; off -> Pay answers -2. */
+  enabled: boolean;
+  maxAmount: number;
+  uidMemoryMs: number;
+  log: Logger;
+  now?: () => number;
+  /** How often the inactivity timeout is checked, ms. */
+  tickMs?: number;
+}
+
+export interface EngineEvents {
+  changed: [session: StoredSession];
+  finished: [session: StoredSession];
+}
+
+export class PaymentEngine extends EventEmitter<EngineEvents> {
+  private readonly store: SessionStore;
+  private readonly devices: PaymentDevices;
+  private readonly settings: SessionSettings;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: StoredSession | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private stopping = false;
+  /** Effects in flight (payouts, card offers), awaited on stop. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private lastStoreError: PayPointError | null = null;
+
+  constructor(private readonly opts: EngineOptions) {
+    super();
+    this.store = opts.store;
+    this.devices = opts.devices;
+    this.settings = opts.settings;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Wires the device handlers, resumes an interrupted session (contract 2.5), starts the timeout check. */
+  async start(): Promise<void> {
+    for (const a of this.devices.acceptors) {
+      a.onCredit((c) => this.onCash(a, c));
+      a.onEscrow?.((value) => this.onEscrow(value));
+    }
+    this.devices.card?.onOutcome((o) => this.onCardOutcome(o));
+    this.devices.cancelButton?.onPress(async () => {
+      await this.cancel('button');
+    });
+
+    const active = await this.store.active();
+    for (const s of active) await this.resumeSession(s);
+    for (const u of await this.store.unattributed()) if (!u.done) this.track(this.refundUnattributed(u));
+
+    const tick = this.opts.tickMs ?? 500;
+    this.ticker = setInterval(() => this.checkTimeout(), tick);
+    this.ticker.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await Promise.allSettled([...this.inFlight]);
+    await this.queue.catch(() => undefined);
+  }
+
+  /** The session now in progress, if any. */
+  currentSession(): StoredSession | null {
+    return this.current;
+  }
+
+  storeError(): PayPointError | null {
+    return this.lastStoreError;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private track(p: Promise<void>): void {
+    const t = p.catch((e) => this.log.error({ err: errInfo(e) }, 'payment effect failed')).finally(() => this.inFlight.delete(t));
+    this.inFlight.add(t);
+  }
+
+  /** Whether the kiosk can take a payment now (contract 1, -2: "no means of payment in working order"). */
+  canTakePayment(): boolean {
+    if (!this.opts.enabled || this.stopping) return false;
+    const cashOk = this.devices.acceptors.some((a) => a.health().state === 'ok' || a.health().state === 'degraded');
+    const cardOk = this.devices.card !== null && this.devices.card.health().state === 'ok';
+    return cashOk || cardOk;
+  }
+
+  /** Contract 1, Pay. Answers 0 only after the new session is fsync'd. */
+  pay(req: PayRequest): Promise<PayResult> {
+    return this.serial(async () => {
+      const invalid = checkPayRequest(req, { maxAmount: this.opts.maxAmount });
+      if (invalid !== null) {
+        this.log.info({ uid: safeUid(req.uid), reason: invalid }, 'Pay refused: -1');
+        return PayResult.Invalid;
+      }
+      const now = this.now();
+      if ((await this.store.byUid(req.uid, now - this.opts.uidMemoryMs)).length > 0) {
+        this.log.info({ uid: req.uid }, 'Pay refused: -3 (uid seen within the uid memory)');
+        return PayResult.Duplicate;
+      }
+      if (this.current !== null || !this.canTakePayment()) {
+        this.log.info({ uid: req.uid, busyWith: this.current?.uid ?? null }, 'Pay refused: -2');
+        return PayResult.Busy;
+      }
+      const id = `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+      const { session, effects } = newSession(req, id, now, this.cardSettings());
+      await this.store.insert(session);
+      this.current = { ...session, kind: 'session', outbox: null };
+      this.log.info({ uid: session.uid, amount: session.amount, items: session.order.length, id }, 'session started');
+      this.emit('changed', this.current);
+      this.track(this.runEffects(session, effects));
+      return PayResult.Accepted;
+    });
+  }
+
+  /** Contract 1, PayPoll. */
+  async poll(uid: string): Promise<PollResult> {
+    if (!validUid(uid)) return PollResult.Invalid;
+    const found = await this.store.byUid(uid, this.now() - this.opts.uidMemoryMs);
+    return found.length === 0 ? PollResult.NotFound : pollResult(found[0]);
+  }
+
+  /** The customer's cancel (button, or `paypoint sim cancel`). Resolves after the cancel is stored. */
+  async cancel(reason: 'button' | 'timeout' = 'button'): Promise<boolean> {
+    const s = this.current;
+    if (!s) return false;
+    await this.dispatch(s._id, { type: 'cancel', reason });
+    return true;
+  }
+
+  private cardSettings(): SessionSettings {
+    const card = this.devices.card;
+    return { ...this.settings, cardAvailable: card !== null && card.health().state === 'ok' };
+  }
+
+  /**
+   * Applies one event to session `id`, stores the result, then starts its effects. Resolves after the
+   * store write (fsync), so the caller may acknowledge.
+   */
+  private dispatch(id: string, event: SessionEvent): Promise<StoredSession> {
+    return this.serial(async () => {
+      const s = this.current;
+      if (!s || s._id !== id) throw new PayPointError(ErrorCode.PaymentNoSession, `no session ${id} in progress`, { id, event: event.type });
+      const now = this.now();
+      const { session, effects } = applyEvent(s, event, now, this.cardSettings());
+      if (session === s) return s; // nothing changed (a second cancel, a stale card answer)
+      const stored = await this.save(session, s);
+      this.track(this.runEffects(session, effects));
+      return stored;
+    });
+  }
+
+  private async save(session: Session, prev: StoredSession): Promise<StoredSession> {
+    let stored: StoredSession;
+    try {
+      stored = await this.store.save(session, prev.outbox, this.now());
+    } catch (e) {
+      this.lastStoreError = isPayPointError(e) ? e : new PayPointError(ErrorCode.StoreWriteFailed, String(e));
+      this.log.fatal({ err: errInfo(e), uid: session.uid }, 'store write failed: event not acknowledged');
+      throw this.lastStoreError;
+    }
+    this.lastStoreError = null;
+    this.current = isFinal(stored) ? null : stored;
+    if (prev.state !== stored.state) this.log.info({ uid: stored.uid, from: prev.state, to: stored.state, credited: stored.credited }, 'session state');
+    this.emit('changed', stored);
+    if (isFinal(stored)) {
+      this.log.info({ uid: stored.uid, state: stored.state, credited: stored.credited, payout: stored.payout, report: stored.report !== null }, 'session finished');
+      this.emit('finished', stored);
+    }
+    return stored;
+  }
+
+  private async runEffects(session: Session, effects: Effect[]): Promise<void> {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'enable-cash':
+          await Promise.all(this.devices.acceptors.map((a) => a.setEnabled(true)));
+          break;
+        case 'disable-cash':
+          await Promise.all(this.devices.acceptors.map((a) => a.setEnabled(false)));
+          break;
+        case 'offer-card': {
+          const card = this.devices.card;
+          if (!card) break;
+          // The operation number is stored before the request goes out (issue 5, the hard case).
+          const opId = `${session._id}-c${session.card.offers + 1}`;
+          try {
+            await this.dispatch(session._id, { type: 'card-offered', opId });
+          } catch (err) {
+            if (isPayPointError(err, ErrorCode.PaymentInvalidEvent) || isPayPointError(err, ErrorCode.PaymentNoSession)) break; // cash came first
+            throw err;
+          }
+          await card.startPayment(opId, e.amount);
+          break;
+        }
+        case 'cancel-card':
+          await this.devices.card?.cancel(e.opId);
+          break;
+        case 'payout':
+          this.track(this.payout(session._id, e.amount));
+          break;
+        case 'finished':
+          break;
+      }
+    }
+  }
+
+  private async payout(id: string, amount: number): Promise<void> {
+    const d = this.devices.dispenser;
+    let paid = 0;
+    if (d) {
+      try {
+        const r = await d.dispense(amount, async (value) => {
+          await this.dispatch(id, { type: 'coin-out', value });
+          paid += value;
+        });
+        if (r.paid !== paid) this.log.error({ reported: r.paid, counted: paid }, 'dispenser count disagrees with coins seen; using coins seen');
+      } catch (e) {
+        this.log.error({ err: errInfo(e), amount, paid }, 'dispenser failed mid-payout');
+      }
+    }
+    await this.dispatch(id, { type: 'payout-done', requested: amount, paid });
+  }
+
+  private async onCash(acceptor: CashAcceptor, c: CashCredit): Promise<void> {
+    const s = this.current;
+    if (s && !isFinal(s)) {
+      await this.dispatch(s._id, { type: 'cash', source: acceptor.kind, value: c.value, device: acceptor.name, ref: c.ref });
+      return;
+    }
+    await this.bookUnattributed(acceptor.kind, c.value, acceptor.name, c.ref, 'no session in progress');
+  }
+
+  /** Issue 4, item 4: stack a bill if it fits the amount or its change can be given; else return it. */
+  private async onEscrow(value: number): Promise<EscrowDecision> {
+    const s = this.current;
+    if (!s || s.state !== 'paying' || s.cancelRequested !== null) return 'return';
+    const over = s.credited + value - s.amount;
+    if (over <= 0) return 'stack';
+    const d = this.devices.dispenser;
+    return d && d.payable(over) === over ? 'stack' : 'return';
+  }
+
+  private async onCardOutcome(o: CardOutcome): Promise<void> {
+    const s = this.current;
+    if (s && s.card.opId === o.opId) {
+      await this.dispatch(s._id, { type: 'card-outcome', outcome: o });
+      return;
+    }
+    if (o.result === 'approved') {
+      // The card was charged for an offer no session waits for: keep the money on record, flagged.
+      await this.bookUnattributed('card', o.amount, 'card', o.ref, `approval for ${o.opId} after the offer was withdrawn`);
+    }
+  }
+
+  private async bookUnattributed(source: UnattributedCredit['source'], value: number, device: string, ref: string, reason: string): Promise<void> {
+    const u: UnattributedCredit = {
+      _id: `u-${this.now().toString(36)}-${randomUUID().slice(0, 8)}`,
+      kind: 'unattributed',
+      source,
+      value,
+      device,
+      ref,
+      at: this.now(),
+      reason,
+      refunded: 0,
+      rest: source === 'card' ? value : 0,
+      done: source === 'card',
+    };
+    await this.serial(() => this.store.addUnattributed(u));
+    this.log.warn({ source, value, device, reason }, 'credit with no session: kept on record');
+    if (!u.done) this.track(this.refundUnattributed(u));
+  }
+
+  private async refundUnattributed(u: UnattributedCredit): Promise<void> {
+    const d = this.devices.dispenser;
+    const owed = u.value - u.refunded - u.rest;
+    let paid = 0;
+    if (d && owed > 0) {
+      await d.dispense(owed, async (v) => {
+        paid += v;
+        await this.serial(() => this.store.saveUnattributed({ ...u, refunded: u.refunded + paid }));
+      });
+    }
+    await this.serial(() => this.store.saveUnattributed({ ...u, refunded: u.refunded + paid, rest: u.rest + owed - paid, done: true }));
+  }
+
+  private async resumeSession(s: StoredSession): Promise<void> {
+    if (this.current && this.current._id !== s._id) {
+      // Two unfinished sessions cannot happen through Pay; if the store holds them, finish the older.
+      this.log.error({ uid: s.uid }, 'second unfinished session found at start: cancelling it');
+    }
+    this.current = s;
+    let session: Session = s;
+    if (s.card.opId !== null && this.devices.card) {
+      // Issue 5, the hard case: an offer was out when the daemon stopped. Ask the card module.
+      const outcome = await this.devices.card.recover(s.card.opId);
+      this.log.warn({ uid: s.uid, opId: s.card.opId, outcome }, 'card operation found open at start');
+      if (outcome === 'approved' || outcome === 'unknown') {
+        // Approved: the driver delivers the approval through onOutcome. Unknown: PayPoll keeps answering
+        // 1 and the status page says why, until the card module can tell.
+        return;
+      }
+      await this.dispatch(s._id, { type: 'card-outcome', outcome: outcome === 'declined' ? { opId: s.card.opId, result: 'declined', reason: 'declined (learned at start)' } : { opId: s.card.opId, result: 'cancelled' } });
+      session = this.current ?? s;
+      if (!this.current) return;
+    }
+    const now = this.now();
+    const { session: next, effects } = resume(session, now, this.cardSettings());
+    let stored = this.current!;
+    if (next !== session) stored = await this.serial(() => this.save(next, this.current!));
+    this.log.info({ uid: s.uid, state: stored.state, credited: stored.credited }, 'session resumed after restart');
+    this.track(this.runEffects(next, effects));
+  }
+
+  private checkTimeout(): void {
+    const s = this.current;
+    if (s && timedOut(s, this.now())) {
+      this.dispatch(s._id, { type: 'cancel', reason: 'timeout' }).catch((e) => {
+        if (!isPayPointError(e, ErrorCode.PaymentNoSession)) this.log.error({ err: errInfo(e) }, 'timeout cancel failed');
+      });
+    }
+  }
+}
+
+function safeUid(uid: string): string {
+  return uid.length > 64 ? uid.slice(0, 64) + '…' : uid;
+}
+
+export function errInfo(e: unknown): Record<string, unknown> {
+  if (e instanceof PayPointError) return { code: e.code, message: e.message };
+  if (e instanceof Error) return { message: e.message };
+  return { message: String(e) };
+}

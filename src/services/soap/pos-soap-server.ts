@@ -1,0 +1,233 @@
+/**
+ * The kiosk's SOAP service for the scanning terminal (contract 1). An HTTP front (node:http) does what
+ * node-soap does not (facts.md): HTTP Basic on every request, WSDL included; a body cap; no
+ * Content-Encoding; SOAP 1.1 Content-Type only; the strict request reader (codecs/soap/pos-request.ts).
+ * Only a request that passed all of it reaches node-soap, which dispatches and writes the response.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as soap from 'soap';
+import { parsePosRequest, type PosRequest } from '../../codecs/soap/pos-request.js';
+import { ErrorCode, PayPointError } from '../../errors.js';
+import type { PayRequest } from '../../payment/pay-request.js';
+import type { PayResult, PollResult } from '../../payment/types.js';
+import { BasicAuth } from '../http/basic-auth.js';
+import { BodyTooLarge, readBody } from '../http/read-body.js';
+import type { Logger } from '../log.js';
+import { faultEnvelope, faultFor } from './faults.js';
+import { posWsdlText, posXsdText, wsdlWithAddress } from './wsdl-files.js';
+
+export interface PosService {
+  pay(req: PayRequest): Promise<PayResult>;
+  poll(uid: string): Promise<PollResult>;
+}
+
+export interface PosSoapServerOptions {
+  port: number;
+  bind: string;
+  /** Address for soap:address; empty: from the request's Host header. */
+  publicUrl: string;
+  auth: { login: string; password: string } | null;
+  maxBodyBytes: number;
+  log: Logger;
+  service: PosService;
+}
+
+type SoapHandler = (req: IncomingMessage, res: ServerResponse) => void;
+type ValidatedRequest = IncomingMessage & { body?: Buffer; paypoint?: PosRequest };
+
+export class PosSoapServer {
+  readonly http: Server;
+  private soapHandler: SoapHandler | null = null;
+  private readonly auth: BasicAuth | null;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: PosSoapServerOptions) {
+    this.log = opts.log;
+    this.auth = opts.auth ? new BasicAuth(opts.auth.login, opts.auth.password) : null;
+    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384 }, (req, res) =>
+      this.handle(req, res).catch((e) => this.sendFault(res, e)),
+    );
+    // Slow-loris and idle sockets: bounded by the timeouts above and a connection cap.
+    this.http.maxConnections = 256;
+    this.http.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  private attachSoap(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // node-soap is given a stand-in "express app" so that it hands over its request handler instead
+      // of taking over the HTTP server: the strict front decides what reaches it.
+      const app = {
+        route: () => ({
+          all: (fn: SoapHandler) => {
+            this.soapHandler = fn;
+          },
+        }),
+        use: () => undefined,
+        address: 'localhost',
+      };
+      const svc = this.opts.service;
+      const services = {
+        pos: {
+          pos: {
+            Pay: async (_args: unknown, _cb: unknown, _headers: unknown, req: ValidatedRequest) => {
+              const r = req.paypoint;
+              if (!r || r.op !== 'Pay') throw serverFault();
+              try {
+                return { return: await svc.pay({ uid: r.uid, amount: r.amount, order: r.order }) };
+              } catch (e) {
+                this.log.error({ err: { code: (e as PayPointError).code, message: (e as Error).message } }, 'Pay failed');
+                throw serverFault();
+              }
+            },
+            PayPoll: async (_args: unknown, _cb: unknown, _headers: unknown, req: ValidatedRequest) => {
+              const r = req.paypoint;
+              if (!r || r.op !== 'PayPoll') throw serverFault();
+              try {
+                return { return: await svc.poll(r.uid) };
+              } catch (e) {
+                this.log.error({ err: { code: (e as PayPointError).code, message: (e as Error).message } }, 'PayPoll failed');
+                throw serverFault();
+              }
+            },
+          },
+        },
+      };
+      const server = soap.listen(app as never, {
+        path: '/',
+        services,
+        xml: posWsdlText(),
+        suppressStack: true,
+        enableChunkedEncoding: false,
+        callback: (err: unknown) => (err ? reject(err) : resolve()),
+      } as never);
+      void server;
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.attachSoap();
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.opts.port, this.opts.bind, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.auth && !this.auth.check(req)) {
+      res.writeHead(401, { 'WWW-Authenticate': this.auth.challenge(), 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('authentication required\n');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (url.pathname === '/' && /^wsdl$/i.test(url.search.slice(1).split('&')[0] ?? '')) {
+        const body = wsdlWithAddress(this.addressFor(req));
+        res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      if (url.pathname === '/pos.xsd') {
+        const body = posXsdText();
+        res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('not found: the WSDL is at /?wsdl\n');
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'GET, HEAD, POST', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('method not allowed\n');
+      return;
+    }
+    if (url.pathname !== '/') {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('not found: SOAP requests go to /\n');
+      return;
+    }
+    const enc = req.headers['content-encoding'];
+    if (enc !== undefined && enc.trim().toLowerCase() !== 'identity') {
+      throw new PayPointError(ErrorCode.SoapContentEncoding, 'Content-Encoding not accepted: send the body uncompressed');
+    }
+    checkContentType(req.headers['content-type']);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, this.opts.maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) throw new PayPointError(ErrorCode.SoapBodyTooLarge, `request body over the ${this.opts.maxBodyBytes}-byte cap`);
+      throw e;
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw new PayPointError(ErrorCode.SoapNotXml, 'body is not valid UTF-8');
+    }
+    const soapAction = req.headers.soapaction;
+    const parsed = parsePosRequest(text, Array.isArray(soapAction) ? soapAction.join(',') : soapAction);
+    const vreq = req as ValidatedRequest;
+    vreq.body = Buffer.from(text, 'utf8');
+    vreq.paypoint = parsed;
+    if (!this.soapHandler) throw new PayPointError(ErrorCode.Internal, 'SOAP service not ready');
+    this.soapHandler(vreq, res);
+  }
+
+  private addressFor(req: IncomingMessage): string {
+    if (this.opts.publicUrl) return this.opts.publicUrl.endsWith('/') ? this.opts.publicUrl : this.opts.publicUrl + '/';
+    const host = req.headers.host;
+    // Host is the client's word: keep it only when it looks like host[:port].
+    if (typeof host === 'string' && /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/.test(host)) return `http://${host}/`;
+    return `http://${this.opts.bind === '0.0.0.0' ? 'localhost' : this.opts.bind}:${this.port()}/`;
+  }
+
+  private sendFault(res: ServerResponse, e: unknown): void {
+    const f = faultFor(e);
+    if (f.kind === 'Server') this.log.error({ err: { code: f.code, message: (e as Error)?.message } }, 'SOAP request failed');
+    else this.log.info({ code: f.code, reason: f.reason }, 'SOAP request refused');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = faultEnvelope(f.kind, f.reason, f.code);
+    const headers: Record<string, string | number> = { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) };
+    // A body we stopped reading cannot leave the connection reusable.
+    if (f.code === ErrorCode.SoapBodyTooLarge) headers.Connection = 'close';
+    res.writeHead(500, headers);
+    res.end(body);
+  }
+}
+
+function serverFault(): { Fault: { faultcode: string; faultstring: string; statusCode: number } } {
+  return { Fault: { faultcode: 'soap:Server', faultstring: 'internal error', statusCode: 500 } };
+}
+
+/** SOAP 1.1 (text/xml) only; a charset other than UTF-8 is refused (contract 1). */
+function checkContentType(ct: string | undefined): void {
+  if (!ct) throw new PayPointError(ErrorCode.SoapContentType, 'Content-Type missing: SOAP 1.1 needs text/xml');
+  const [type, ...params] = ct.split(';').map((s) => s.trim().toLowerCase());
+  if (type === 'application/soap+xml') throw new PayPointError(ErrorCode.SoapContentType, 'SOAP 1.2 (application/soap+xml) not supported: use SOAP 1.1');
+  if (type !== 'text/xml') throw new PayPointError(ErrorCode.SoapContentType, `Content-Type ${type.slice(0, 60)} not accepted: SOAP 1.1 needs text/xml`);
+  for (const p of params) {
+    const m = /^charset\s*=\s*"?([^"]*)"?$/.exec(p);
+    if (m && m[1] !== 'utf-8' && m[1] !== 'utf8') throw new PayPointError(ErrorCode.SoapContentType, `charset ${m[1].slice(0, 30)} not accepted: send UTF-8`);
+  }
+}
