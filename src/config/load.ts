@@ -65,8 +65,11 @@ export function parseConfigText(text: string, file: string): Config {
     }
     return { file, line: locator.lineOf(path), field: path.join('.') || '(root)', reason };
   });
-  problems.sort((a, b) => a.line - b.line);
-  throw new ConfigError(ErrorCode.ConfigInvalid, problems);
+  // One problem per field (an empty string breaks both "min length" and "pattern": say it once).
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => !seen.has(p.field) && seen.add(p.field));
+  unique.sort((a, b) => a.line - b.line);
+  throw new ConfigError(ErrorCode.ConfigInvalid, unique);
 }
 
 /** Reads and validates a configuration file. Throws ConfigError naming the file. */

@@ -183,7 +183,8 @@ export function applyEvent(prev: Session, event: SessionEvent, now: number, sett
       s.lastActivityAt = now;
       if (s.state === 'paying') {
         // Contract 2.2: once cash has been taken, the card is no longer offered.
-        if (s.card.opId !== null) effects.push({ type: 'cancel-card', opId: s.card.opId });
+        // (Once: a second coin must not send the card module a second abort.)
+        if (s.card.opId !== null && prev.credited === 0 && prev.cancelRequested === null) effects.push({ type: 'cancel-card', opId: s.card.opId });
         if (s.credited >= s.amount && s.cancelRequested === null) {
           s.payType = s.payType ?? 0;
           startPayout(s, 'change', s.credited - s.amount, effects, now, settings);

@@ -95,9 +95,9 @@ export class SessionStore {
     return (await this.ds.db.findOne({ _id: id, kind: 'session' })) as StoredSession | null;
   }
 
-  /** Sessions with this uid created at or after `since` (the uid memory), newest first. */
+  /** Sessions with this uid created after `since` (the uid memory: younger than 24 h), newest first. */
   async byUid(uid: string, since: number): Promise<StoredSession[]> {
-    return (await this.ds.db.find({ uid, kind: 'session', createdAt: { $gte: since } }).sort({ createdAt: -1 })) as StoredSession[];
+    return (await this.ds.db.find({ uid, kind: 'session', createdAt: { $gt: since } }).sort({ createdAt: -1 })) as StoredSession[];
   }
 
   async active(): Promise<StoredSession[]> {

@@ -1,0 +1,224 @@
+/**
+ * The payment engine against the real durable store (temp dir) and the simulated devices: the contract's
+ * result codes, the order "stored, then acknowledged", resume after restart, and money with no session.
+ */
+import t from 'tap';
+import { SimCancelButton } from '../../../src/drivers/sim/sim-cancel-button.js';
+import { SimCardReader } from '../../../src/drivers/sim/sim-card-reader.js';
+import { SimCashAcceptor } from '../../../src/drivers/sim/sim-cash-acceptor.js';
+import { SimDispenser } from '../../../src/drivers/sim/sim-dispenser.js';
+import { silentLogger } from '../../../src/services/log.js';
+import { PaymentEngine } from '../../../src/services/payment/payment-engine.js';
+import { SessionStore } from '../../../src/services/store/session-store.js';
+import { tempDir } from '../../helpers/daemon.js';
+
+interface Rig {
+  engine: PaymentEngine;
+  store: SessionStore;
+  coin: SimCashAcceptor;
+  bill: SimCashAcceptor;
+  card: SimCardReader;
+  hoppers: SimDispenser;
+  cancel: SimCancelButton;
+  clock: { now: number };
+}
+
+async function rig(dataDir: string, opts: { enabled?: boolean; fill?: number[]; clock?: { now: number } } = {}): Promise<Rig> {
+  const store = await SessionStore.open(dataDir);
+  const coin = new SimCashAcceptor('coin', 'coin', [100, 500, 1000]);
+  const bill = new SimCashAcceptor('bill', 'bill', [5000, 10000]);
+  const card = new SimCardReader();
+  const hoppers = new SimDispenser('hoppers', [1000, 500, 100], opts.fill ?? [10, 10, 10]);
+  const cancel = new SimCancelButton();
+  for (const d of [coin, bill, card, hoppers, cancel]) await d.start();
+  const clock = opts.clock ?? { now: 1_700_000_000_000 };
+  const engine = new PaymentEngine({
+    store,
+    devices: { acceptors: [coin, bill], dispenser: hoppers, card, cancelButton: cancel },
+    settings: { terminalId: 'T', timeoutMs: 120_000, reportCancelledWithCashKept: false, cardAvailable: true },
+    enabled: opts.enabled ?? true,
+    maxAmount: 1_000_000,
+    uidMemoryMs: 24 * 3_600_000,
+    log: silentLogger(),
+    now: () => clock.now,
+    tickMs: 10,
+  });
+  await engine.start();
+  return { engine, store, coin, bill, card, hoppers, cancel, clock };
+}
+
+/** Waits until the engine has no session in progress (payouts run asynchronously). */
+async function settled(r: Rig): Promise<void> {
+  for (let i = 0; i < 500 && r.engine.currentSession() !== null; i++) await new Promise((res) => setTimeout(res, 5));
+}
+async function offered(r: Rig): Promise<void> {
+  for (let i = 0; i < 500 && r.card.currentOffer() === null; i++) await new Promise((res) => setTimeout(res, 5));
+}
+
+const pay = (uid: string, amount: number) => ({ uid, amount, order: [{ id: '1', name: 'n', count: '1', cost: amount }] });
+
+t.test('Pay result codes: 0, -1, -2, -3; PayPoll -1, -4, 1, 0', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  t.equal(await r.engine.pay(pay('', 100)), -1);
+  t.equal(await r.engine.pay(pay('a', 0)), -1);
+  t.equal(await r.engine.pay(pay('a', 1_000_001)), -1);
+  t.equal(await r.engine.poll('a'), -4, 'a refused Pay changes nothing');
+  t.equal(await r.engine.pay(pay('a', 1500)), 0);
+  t.equal(await r.engine.pay(pay('a', 1500)), -3, 'same uid');
+  t.equal(await r.engine.pay(pay('b', 1500)), -2, 'one session at a time');
+  t.equal(await r.engine.poll('b'), -4, 'the busy answer stored nothing');
+  t.equal(await r.engine.poll(''), -1);
+  t.equal(await r.engine.poll('a'), 1);
+  t.same(await r.coin.insert(1000), { accepted: true, value: 1000 });
+  t.same(await r.coin.insert(1000), { accepted: true, value: 1000 });
+  await settled(r);
+  t.equal(await r.engine.poll('a'), 0);
+  const [s] = await r.store.byUid('a', 0);
+  t.same(s.report && [s.report.pay_amount, s.report.charge_amount, s.report.rest_amount], [2000, 500, 0]);
+  t.equal(s.outbox?.state, 'pending', 'the report is queued in the write that finished the session');
+  t.same(r.hoppers.levels(), { 1000: 10, 500: 9, 100: 10 });
+  t.same(await r.coin.insert(100), { accepted: false, reason: 'disabled' }, 'acceptors close after the session');
+});
+
+t.test('POS module off, or no working means of payment: -2', async (t) => {
+  const off = await rig(tempDir(), { enabled: false });
+  t.equal(await off.engine.pay(pay('x', 100)), -2);
+  await off.engine.stop();
+  const r = await rig(tempDir());
+  for (const d of [r.coin, r.bill, r.card]) await d.stop();
+  t.equal(await r.engine.pay(pay('y', 100)), -2);
+  await r.engine.stop();
+});
+
+t.test('a credit is stored before the acceptor is answered', async (t) => {
+  const dir = tempDir();
+  const r = await rig(dir);
+  await r.engine.pay(pay('c', 5000));
+  let writesBefore = r.store.ds.writes;
+  await r.coin.insert(500);
+  t.ok(r.store.ds.writes > writesBefore, 'fdatasync-ed write happened before insert() resolved');
+  const [s] = await r.store.byUid('c', 0);
+  t.equal(s.credited, 500);
+  writesBefore = r.store.ds.writes;
+  await r.engine.stop();
+  // A second process view of the same file sees the credit too (it is on disk, not only in memory).
+  const again = await SessionStore.open(dir);
+  t.equal((await again.byUid('c', 0))[0].credited, 500);
+});
+
+t.test('card: decline, try again, approve -> paid by card', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('card1', 2500));
+  await offered(r);
+  t.equal(r.card.currentOffer()?.amount, 2500, 'the card is asked for exactly the amount');
+  await r.card.decline();
+  await offered(r);
+  t.equal(await r.engine.poll('card1'), 1);
+  t.equal(await r.card.approve(), 2500);
+  await settled(r);
+  t.equal(await r.engine.poll('card1'), 0);
+  const [s] = await r.store.byUid('card1', 0);
+  t.equal(s.report?.pay_type, 1);
+  t.equal(s.card.declines, 1);
+});
+
+t.test('cash withdraws the card offer', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('mix', 2500));
+  await offered(r);
+  await r.coin.insert(500);
+  for (let i = 0; i < 100 && r.card.currentOffer() !== null; i++) await new Promise((res) => setTimeout(res, 5));
+  t.equal(r.card.currentOffer(), null, 'contract 2.2');
+  t.rejects(r.card.approve(), 'no card payment is offered now');
+});
+
+t.test('cancel mid-cash refunds; timeout cancels', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('k1', 5000));
+  await r.coin.insert(1000);
+  await r.coin.insert(500);
+  await r.cancel.press();
+  await settled(r);
+  t.equal(await r.engine.poll('k1'), 2);
+  t.same(r.hoppers.levels(), { 1000: 9, 500: 9, 100: 10 }, 'the 15 roubles went back out');
+  await r.engine.pay(pay('k2', 5000));
+  r.clock.now += 120_000;
+  await settled(r);
+  t.equal(await r.engine.poll('k2'), 2);
+  t.equal((await r.store.byUid('k2', 0))[0].cancelReason, 'timeout');
+});
+
+t.test('escrow: a bill is returned when its change cannot be given', async (t) => {
+  const r = await rig(tempDir(), { fill: [0, 0, 5] });
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('e', 1000));
+  t.same(await r.bill.insert(5000), { accepted: false, reason: 'returned' }, 'change 40 RUB, hoppers hold 5 RUB');
+  t.equal((await r.store.byUid('e', 0))[0].credited, 0, 'never credited on escrow');
+  await r.coin.insert(500);
+  await r.coin.insert(500);
+  await settled(r);
+  t.equal(await r.engine.poll('e'), 0);
+});
+
+t.test('a hopper that runs empty leaves a rest amount', async (t) => {
+  const r = await rig(tempDir(), { fill: [0, 1, 0] });
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('rest', 100));
+  await r.coin.insert(1000);
+  await settled(r);
+  const [s] = await r.store.byUid('rest', 0);
+  t.equal(s.state, 'paid');
+  t.same([s.report?.charge_amount, s.report?.rest_amount], [900, 400]);
+});
+
+t.test('restart: the session resumes with its credit; a passed timeout cancels and refunds', async (t) => {
+  const dir = tempDir();
+  const clock = { now: 1_700_000_000_000 };
+  const a = await rig(dir, { clock });
+  await a.engine.pay(pay('r1', 5000));
+  await a.coin.insert(1000);
+  await a.engine.stop();
+  const b = await rig(dir, { clock });
+  t.equal(b.engine.currentSession()?.credited, 1000, 'resumed with its credit');
+  t.equal(await b.engine.poll('r1'), 1);
+  t.same(await b.coin.insert(500), { accepted: true, value: 500 }, 'cash enabled again');
+  t.equal(await b.engine.pay(pay('r2', 100)), -2, 'still busy with the resumed session');
+  await b.engine.stop();
+  clock.now += 10 * 60_000;
+  const c = await rig(dir, { clock });
+  await settled(c);
+  const [s] = await c.store.byUid('r1', 0);
+  t.equal(s.state, 'cancelled');
+  t.equal(s.cancelReason, 'restart-timeout');
+  t.equal(s.payout?.paid, 1500, 'contract 2.5: the credit went back');
+  await c.engine.stop();
+});
+
+t.test('a coin with no session is kept on record and paid back', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  await r.coin.setEnabled(true); // a coin slips past a closing inhibit
+  await r.coin.insert(500);
+  for (let i = 0; i < 100 && !(await r.store.unattributed())[0]?.done; i++) await new Promise((res) => setTimeout(res, 5));
+  const [u] = await r.store.unattributed();
+  t.same([u.value, u.refunded, u.rest, u.done], [500, 500, 0, true]);
+});
+
+t.test('uids are remembered for 24 hours', async (t) => {
+  const clock = { now: 1_700_000_000_000 };
+  const r = await rig(tempDir(), { clock });
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('day', 100));
+  await r.coin.insert(100);
+  await settled(r);
+  clock.now += 24 * 3_600_000 - 1;
+  t.equal(await r.engine.poll('day'), 0);
+  t.equal(await r.engine.pay(pay('day', 100)), -3);
+  clock.now += 1;
+  t.equal(await r.engine.poll('day'), -4, 'older than the 24-hour memory');
+  t.equal(await r.engine.pay(pay('day', 100)), 0, 'a new session may reuse the uid after 24 hours');
+});
