@@ -26,7 +26,9 @@ node_modules/.deps-stamp: package.json package-lock.json .npmrc
 
 deps-npm: node_modules/.deps-stamp
 
-build: node_modules/.deps-stamp
+# build does not reinstall packages (deps does): it only needs node_modules to exist.
+build:
+	@test -d node_modules || { echo 'run make deps first' >&2; exit 1; }
 	npx tsc -p tsconfig.json
 	rm -rf dist/services/soap/wsdl && mkdir -p dist/services/soap && cp -r src/services/soap/wsdl dist/services/soap/wsdl
 
@@ -34,8 +36,9 @@ run: deps build
 	mkdir -p $(DATA_DIR)
 	./bin/paypoint serve --data-dir $(DATA_DIR)
 
-lint: node_modules/.deps-stamp
+lint:
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p test/tsconfig.json --noEmit
 
 test: deps build
 	npx tap

@@ -103,9 +103,15 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => control.stop());
 
     const now = opts.now ?? Date.now;
+    let lastCompactionAt = 0;
     const housekeeping = setInterval(() => {
       void (async () => {
         const moved = await store.archive(now() - config.storage.uid_memory_h * HOUR);
+        // nedb appends a line per update; compact now and then so the file (and the next load) stays small.
+        if (!moved && store.ds.writes - lastCompactionAt > 2000) {
+          lastCompactionAt = store.ds.writes;
+          await store.ds.compact();
+        }
         const pruned = await store.journal.prune(now(), config.storage.journal_days);
         if (moved || pruned) log.info({ moved, pruned }, 'store: sessions moved to the journal');
       })().catch((e) => log.error({ err: { message: (e as Error).message } }, 'store housekeeping failed'));
