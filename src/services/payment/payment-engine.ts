@@ -15,7 +15,6 @@ import {
   newSession,
   pollResult,
   resume,
-  timedOut,
   type Effect,
   type Session,
   type SessionEvent,
@@ -35,6 +34,8 @@ export interface EngineOptions {
   uidMemoryMs: number;
   log: Logger;
   now?: () => number;
+  /** Monotonic clock for the inactivity timeout (tests); default performance.now, or `now` when given. */
+  monoNow?: () => number;
   /** How often the inactivity timeout is checked, ms. */
   tickMs?: number;
 }
@@ -53,6 +54,16 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   private current: StoredSession | null = null;
   private ticker: NodeJS.Timeout | null = null;
+  /**
+   * The inactivity timeout runs on a monotonic clock while the process lives: a Pi has no battery clock,
+   * and the wall clock jumping forward at NTP sync must not cancel the customer's session. (Across a
+   * restart only the wall clock exists; contract 2.5 uses it.)
+   */
+  private readonly mono: () => number;
+  private activity: { id: string; wall: number; mono: number } | null = null;
+  /** uid -> monotonic creation time of sessions started in this process, so a wall-clock jump does not
+   *  make them "older than 24 hours" early (pruned as they age out). */
+  private readonly startedHere = new Map<string, number>();
   private stopping = false;
   /** Effects in flight (payouts, card offers), awaited on stop. */
   private readonly inFlight = new Set<Promise<void>>();
@@ -65,6 +76,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     this.settings = opts.settings;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.mono = opts.monoNow ?? opts.now ?? (() => performance.now());
   }
 
   /** Wires the device handlers, resumes an interrupted session (contract 2.5), starts the timeout check. */
@@ -131,7 +143,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
         return PayResult.Invalid;
       }
       const now = this.now();
-      if ((await this.store.byUid(req.uid, now - this.opts.uidMemoryMs)).length > 0) {
+      if ((await this.remembered(req.uid)) !== null) {
         this.log.info({ uid: req.uid }, 'Pay refused: -3 (uid seen within the uid memory)');
         return PayResult.Duplicate;
       }
@@ -142,6 +154,8 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
       const id = `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
       const { session, effects } = newSession(req, id, now, this.cardSettings());
       await this.store.insert(session);
+      this.startedHere.set(session.uid, this.mono());
+      this.activity = { id: session._id, wall: session.lastActivityAt, mono: this.mono() };
       this.current = { ...session, kind: 'session', outbox: null };
       this.log.info({ uid: session.uid, amount: session.amount, items: session.order.length, id }, 'session started');
       this.emit('changed', this.current);
@@ -153,8 +167,40 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   /** Contract 1, PayPoll. */
   async poll(uid: string): Promise<PollResult> {
     if (!validUid(uid)) return PollResult.Invalid;
-    const found = await this.store.byUid(uid, this.now() - this.opts.uidMemoryMs);
-    return found.length === 0 ? PollResult.NotFound : pollResult(found[0]);
+    const found = await this.remembered(uid);
+    return found === null ? PollResult.NotFound : pollResult(found);
+  }
+
+  /** The newest session with this uid inside the uid memory (contract 1: 24 hours), or null. */
+  private async remembered(uid: string): Promise<StoredSession | null> {
+    const memory = this.opts.uidMemoryMs;
+    const [hit] = await this.store.byUid(uid, this.now() - memory);
+    if (hit) return hit;
+    const here = this.startedHere.get(uid);
+    if (here === undefined) return null;
+    if (this.mono() - here >= memory) {
+      this.startedHere.delete(uid);
+      return null;
+    }
+    const [any] = await this.store.byUid(uid, Number.NEGATIVE_INFINITY);
+    return any ?? null;
+  }
+
+  /**
+   * Records when, on the monotonic clock, the session's last activity happened. Called on every store
+   * write, so a new activity is timed from the moment it was stored; a session found at start is timed
+   * by what the wall clock says its age is.
+   */
+  private noteActivity(s: Session): void {
+    if (this.activity && this.activity.id === s._id && this.activity.wall === s.lastActivityAt) return;
+    const fresh = this.activity?.id === s._id;
+    const age = fresh ? 0 : Math.max(0, Math.min(this.now() - s.lastActivityAt, s.timeoutMs));
+    this.activity = { id: s._id, wall: s.lastActivityAt, mono: this.mono() - age };
+  }
+
+  private pruneStartedHere(): void {
+    const cutoff = this.mono() - this.opts.uidMemoryMs;
+    for (const [uid, at] of this.startedHere) if (at <= cutoff) this.startedHere.delete(uid);
   }
 
   /** The customer's cancel (button, or `paypoint sim cancel`). Resolves after the cancel is stored. */
@@ -198,6 +244,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     }
     this.lastStoreError = null;
     this.current = isFinal(stored) ? null : stored;
+    if (this.current) this.noteActivity(this.current);
     if (prev.state !== stored.state) this.log.info({ uid: stored.uid, from: prev.state, to: stored.state, credited: stored.credited }, 'session state');
     this.emit('changed', stored);
     if (isFinal(stored)) {
@@ -351,13 +398,16 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   }
 
   private checkTimeout(): void {
+    if (this.startedHere.size > 1000) this.pruneStartedHere();
     const s = this.current;
-    if (s && timedOut(s, this.now())) {
-      this.dispatch(s._id, { type: 'cancel', reason: 'timeout' }).catch((e) => {
-        if (!isPayPointError(e, ErrorCode.PaymentNoSession)) this.log.error({ err: errInfo(e) }, 'timeout cancel failed');
-      });
-    }
+    if (!s || s.state !== 'paying' || s.cancelRequested !== null) return;
+    this.noteActivity(s);
+    if (this.mono() - this.activity!.mono < s.timeoutMs) return;
+    this.dispatch(s._id, { type: 'cancel', reason: 'timeout' }).catch((e) => {
+      if (!isPayPointError(e, ErrorCode.PaymentNoSession)) this.log.error({ err: errInfo(e) }, 'timeout cancel failed');
+    });
   }
+
 }
 
 function safeUid(uid: string): string {

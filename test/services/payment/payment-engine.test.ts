@@ -23,7 +23,7 @@ interface Rig {
   clock: { now: number };
 }
 
-async function rig(dataDir: string, opts: { enabled?: boolean; fill?: number[]; clock?: { now: number } } = {}): Promise<Rig> {
+async function rig(dataDir: string, opts: { enabled?: boolean; fill?: number[]; clock?: { now: number }; mono?: { now: number } } = {}): Promise<Rig> {
   const store = await SessionStore.open(dataDir);
   const coin = new SimCashAcceptor('coin', 'coin', [100, 500, 1000]);
   const bill = new SimCashAcceptor('bill', 'bill', [5000, 10000]);
@@ -41,6 +41,7 @@ async function rig(dataDir: string, opts: { enabled?: boolean; fill?: number[]; 
     uidMemoryMs: 24 * 3_600_000,
     log: silentLogger(),
     now: () => clock.now,
+    monoNow: opts.mono ? () => opts.mono!.now : undefined,
     tickMs: 10,
   });
   await engine.start();
@@ -221,4 +222,20 @@ t.test('uids are remembered for 24 hours', async (t) => {
   clock.now += 1;
   t.equal(await r.engine.poll('day'), -4, 'older than the 24-hour memory');
   t.equal(await r.engine.pay(pay('day', 100)), 0, 'a new session may reuse the uid after 24 hours');
+});
+
+t.test('regression: the wall clock jumping forward (NTP sync on a Pi) does not cancel a session', async (t) => {
+  const clock = { now: 1_000_000 }; // a Pi booted without a battery clock: 1970
+  const mono = { now: 0 };
+  const r = await rig(tempDir(), { clock, mono });
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('ntp', 5000));
+  await r.coin.insert(1000);
+  clock.now = 1_790_000_000_000; // NTP sets the real date
+  mono.now += 5_000;
+  await new Promise((res) => setTimeout(res, 60));
+  t.equal(await r.engine.poll('ntp'), 1, 'still in progress');
+  mono.now += 120_000;
+  await settled(r);
+  t.equal(await r.engine.poll('ntp'), 2, 'cancelled when the real inactivity reached the timeout');
 });
