@@ -4,13 +4,24 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 APT_PACKAGES := build-essential python3 pkg-config libcurl4-openssl-dev socat strace \
-	python3-zeep python3-spyne python3-lxml php-cli php-soap libxml2-utils
+	python3-zeep python3-spyne python3-lxml php-cli php-soap libxml2-utils \
+	shellcheck device-tree-compiler
+# Issue 6 (appliance): the status page in headless Chromium, FAT stick images (fusefat, mtools,
+# mkfs.vfat), systemd-analyze verify of systemd/, dtc for board/overlays.
+APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
+# Issue 7 (make test-image): a Debian root file system built with mmdebstrap, booted in systemd-nspawn
+# (systemd-container); curl talks to its SOAP port and status page.
+APT_PACKAGES += mmdebstrap systemd-container curl
 DATA_DIR ?= /var/lib/paypoint
 
-.PHONY: deps deps-apt deps-npm build run test test-unit bench lint clean
+.PHONY: deps deps-node deps-apt deps-npm build run test test-image test-unit bench lint clean
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
-deps: deps-apt deps-npm
+deps: deps-node deps-apt deps-npm
+
+# Node.js >= 20 with npm must be there already (Debian 12's own nodejs is 18; the machine image brings 20).
+deps-node:
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || { echo "make deps: Node.js >= 20 is required (found: $$(node --version 2>/dev/null || echo none))" >&2; exit 1; }
 
 deps-apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
@@ -31,6 +42,7 @@ build:
 	@test -d node_modules || { echo 'run make deps first' >&2; exit 1; }
 	npx tsc -p tsconfig.json
 	rm -rf dist/services/soap/wsdl && mkdir -p dist/services/soap && cp -r src/services/soap/wsdl dist/services/soap/wsdl
+	rm -rf dist/services/reports/wsdl && mkdir -p dist/services/reports && cp -r src/services/reports/wsdl dist/services/reports/wsdl
 
 run: deps build
 	mkdir -p $(DATA_DIR)
@@ -42,6 +54,14 @@ lint:
 
 test: deps build
 	npx tap
+
+# Appliance boot test (issue 7, item 4; test/image/boot-test.sh): boots a minimal Debian 12 with the daemon,
+# its units and udev rules installed as the image installs them in systemd-nspawn, and checks readiness,
+# SOAP, the status page, the watchdog and the USB-stick import. Needs root. The base root file system is
+# cached in /var/cache/paypoint-image-test (PAYPOINT_IMAGE_CACHE); the application layer is new every run.
+# Ends with "image test: N passed, N failed" (.ci/run adds it to tap's counts).
+test-image: deps build
+	test/image/boot-test.sh
 
 bench: deps build
 	node --import tsx bench/run-all.ts

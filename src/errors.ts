@@ -53,6 +53,13 @@ export const ErrorCode = {
   // 7xx appliance
   ImportRefused: 701,
   ImportInvalid: 702,
+  ImportTooLarge: 703,
+  ImportSymlink: 704,
+  ImportSecret: 705,
+  ImportMount: 706,
+  ImportRolledBack: 707,
+  LedUnavailable: 708,
+  StatusServer: 709,
 
   // 9xx internal
   Internal: 901,

@@ -4,12 +4,12 @@
  */
 import type { Config } from './config/schema.js';
 import type { PaymentDevices } from './drivers/interfaces.js';
-import { SimCancelButton } from './drivers/sim/sim-cancel-button.js';
-import { SimCardReader } from './drivers/sim/sim-card-reader.js';
-import { SimCashAcceptor } from './drivers/sim/sim-cash-acceptor.js';
-import { SimDispenser } from './drivers/sim/sim-dispenser.js';
+import { assembleDevices } from './device-assembly.js';
+import { attachAppliance, type Appliance } from './services/appliance/appliance.js';
 import { createLogger, type Logger } from './services/log.js';
 import { PaymentEngine } from './services/payment/payment-engine.js';
+import { DeliveryWorker } from './services/reports/delivery-worker.js';
+import { RegisterClient } from './services/reports/register-client.js';
 import { SimControlServer, type SimDevices } from './services/sim-control/sim-control-server.js';
 import { simSocketPath } from './services/sim-control/sim-control-protocol.js';
 import { PosSoapServer } from './services/soap/pos-soap-server.js';
@@ -24,10 +24,14 @@ export interface Daemon {
   config: Config;
   store: SessionStore;
   engine: PaymentEngine;
+  /** The report outbox's delivery worker (contract 3); its snapshot() is for the status page. */
+  reports: DeliveryWorker;
   soap: PosSoapServer;
   devices: PaymentDevices;
   sim: SimDevices | null;
   log: Logger;
+  /** systemd notify/watchdog, LED, status page (issue 6); null when started with `appliance: false`. */
+  appliance: Appliance | null;
   /** Port the SOAP service listens on (useful with port 0 in tests). */
   port(): number;
   stop(): Promise<void>;
@@ -37,18 +41,8 @@ export interface DaemonOptions {
   log?: Logger;
   /** Clock for tests. */
   now?: () => number;
-}
-
-function buildSimDevices(cfg: Config['devices']['sim']): { devices: PaymentDevices; sim: SimDevices } {
-  const coin = new SimCashAcceptor('coin-acceptor', 'coin', cfg.coins);
-  const bill = new SimCashAcceptor('bill-validator', 'bill', cfg.bills);
-  const dispenser = new SimDispenser('hoppers', cfg.hopper_coins, cfg.hopper_fill);
-  const card = cfg.card ? new SimCardReader('card') : null;
-  const cancel = new SimCancelButton();
-  return {
-    devices: { acceptors: [coin, bill], dispenser, card, cancelButton: cancel },
-    sim: { coin, bill, card, dispenser, cancel },
-  };
+  /** Attach the appliance (issue 6): sd_notify, LED, status page. Default true. */
+  appliance?: boolean;
 }
 
 export async function startDaemon(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
@@ -61,7 +55,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     if (store.ds.lastRepair.removedBytes > 0) {
       log.warn({ removedBytes: store.ds.lastRepair.removedBytes, keptAt: store.ds.lastRepair.keptAt }, 'store: torn tail from a power cut removed (never acknowledged)');
     }
-    const { devices, sim } = buildSimDevices(config.devices.sim);
+    const { devices, sim, extraStops } = assembleDevices(config, log);
+    cleanups.push(...extraStops);
     for (const d of [...devices.acceptors, devices.dispenser, devices.card, devices.cancelButton]) {
       if (d) {
         await d.start();
@@ -85,6 +80,20 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     });
     await engine.start();
     cleanups.push(() => engine.stop());
+
+    // Contract 3: every report the engine queued (in the write that finished its session) goes to 1C.
+    const sender = config.processing.url ? await RegisterClient.create(config.processing, `PayPoint/${VERSION}`) : null;
+    const reports = new DeliveryWorker({
+      store,
+      sender,
+      log,
+      now: opts.now,
+      retryScale: config.processing.retry_scale,
+      probeIntervalMs: config.processing.probe_interval_s * 1000,
+    });
+    engine.on('finished', (s) => reports.notify(s));
+    await reports.start();
+    cleanups.push(() => reports.stop());
 
     const soap = new PosSoapServer({
       port: config.api.port,
@@ -119,8 +128,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     housekeeping.unref();
     cleanups.push(() => clearInterval(housekeeping));
 
+    // --- issue 6: the appliance, attached once the store is loaded and SOAP listens (READY=1 means that).
+    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log }, { version: VERSION });
+    if (appliance) cleanups.push(() => appliance.stop());
+    // ---
+
     log.info(
-      { port: soap.port(), dataDir, terminalId: config.pos.terminal_id, devices: config.devices.mode, auth: config.api.require_auth, version: VERSION },
+      { port: soap.port(), dataDir, terminalId: config.pos.terminal_id, devices: { card: config.devices.card }, auth: config.api.require_auth, version: VERSION },
       'ready',
     );
     let stopped = false;
@@ -128,10 +142,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config,
       store,
       engine,
+      reports,
       soap,
       devices,
       sim,
       log,
+      appliance,
       port: () => soap.port(),
       async stop() {
         if (stopped) return;

@@ -4,6 +4,8 @@
  *   paypoint config check FILE
  *   paypoint config doc
  *   paypoint sim coin RUB | bill RUB | card approve | card decline | cancel | status  [--data-dir DIR] [--port N]
+ *   paypoint processing check [--config FILE]
+ *   paypoint reports [--pending | --refused] [--json] [--config FILE] [--data-dir DIR]
  * Exit codes: 0 ok, 1 refused or failed, 2 usage.
  */
 import { parseArgs } from 'node:util';
@@ -11,15 +13,22 @@ import { defaultConfig, type Config } from '../config/schema.js';
 import { ConfigError, formatProblem, loadConfigFile } from '../config/load.js';
 import { isPayPointError } from '../errors.js';
 import { startDaemon } from '../main.js';
+import { formatSnapshot, readSessionDocs, snapshotFromDocs } from '../services/reports/outbox-snapshot.js';
+import { processingCheck } from '../services/reports/processing-check.js';
+import { endpointOf } from '../services/reports/processing-wsdl.js';
 import { roublesToKopecks, simSocketPath, type SimCommand } from '../services/sim-control/sim-control-protocol.js';
 import { configReference } from './config-doc.js';
 import { sendSimCommand } from './sim-client.js';
+import { usbImportCommand } from './usb-import.js';
 
 const USAGE = `usage:
-  paypoint serve [--config FILE] [--data-dir DIR] [--port N]
+  paypoint serve [--config FILE] [--data-dir DIR] [--port N] [--status-port N]
   paypoint config check FILE
   paypoint config doc
+  paypoint usb-import MOUNTPOINT|DEVICE [--config FILE] [--unit NAME]
   paypoint sim coin RUB | bill RUB | card approve | card decline | cancel | status [--data-dir DIR] [--port N]
+  paypoint processing check [--config FILE]
+  paypoint reports [--pending | --refused] [--json] [--config FILE] [--data-dir DIR]
 `;
 
 class UsageError extends Error {}
@@ -28,6 +37,7 @@ const COMMON = {
   config: { type: 'string' },
   'data-dir': { type: 'string' },
   port: { type: 'string' },
+  'status-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -39,11 +49,13 @@ function parsePort(s: string | undefined): number | undefined {
 }
 
 /** Configuration as `serve` sees it: the file (or the built-in default), then the flags on top. */
-export function effectiveConfig(values: { config?: string; 'data-dir'?: string; port?: string }): Config {
+export function effectiveConfig(values: { config?: string; 'data-dir'?: string; port?: string; 'status-port'?: string }): Config {
   const cfg = values.config ? loadConfigFile(values.config) : defaultConfig();
   if (values['data-dir']) cfg.storage.data_dir = values['data-dir'];
   const port = parsePort(values.port);
   if (port !== undefined) cfg.api.port = port;
+  const statusPort = parsePort(values['status-port']);
+  if (statusPort !== undefined) cfg.status.port = statusPort;
   return cfg;
 }
 
@@ -106,6 +118,33 @@ async function sim(args: string[]): Promise<number> {
   return 1;
 }
 
+/** Issue 3: fetches the processing server's WSDL, compares it, tests the connection. */
+async function processingCheckCmd(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } }, allowPositionals: false });
+  const cfg = effectiveConfig(values);
+  const ok = await processingCheck(cfg.processing, (l) => process.stdout.write(`${l.ok ? (l.warning ? 'warn' : 'ok  ') : 'FAIL'} ${l.text}\n`));
+  return ok ? 0 : 1;
+}
+
+/**
+ * Issue 3, item 5: the outbox, read from the datafile without taking the daemon's lock (works with the
+ * daemon running or stopped; see readSessionDocs for why that is safe).
+ */
+function reportsCmd(args: string[]): number {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, pending: { type: 'boolean' }, refused: { type: 'boolean' }, json: { type: 'boolean' } },
+    allowPositionals: false,
+  });
+  if (values.pending && values.refused) throw new UsageError('reports: --pending or --refused, not both');
+  const cfg = effectiveConfig(values);
+  const endpoint = cfg.processing.url ? endpointOf(cfg.processing.url, cfg.processing.path) : null;
+  const snap = snapshotFromDocs(readSessionDocs(cfg.storage.data_dir), Date.now(), endpoint);
+  if (values.json) process.stdout.write(JSON.stringify(snap) + '\n');
+  else process.stdout.write(formatSnapshot(snap, values.pending ? 'pending' : values.refused ? 'refused' : 'summary'));
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -121,6 +160,13 @@ export async function run(argv: string[]): Promise<number> {
         throw new UsageError('config: check FILE | doc');
       case 'sim':
         return await sim(rest);
+      case 'processing':
+        if (rest[0] === 'check') return await processingCheckCmd(rest.slice(1));
+        throw new UsageError('processing: check');
+      case 'reports':
+        return reportsCmd(rest);
+      case 'usb-import':
+        return await usbImportCommand(rest, (m) => new UsageError(m));
       case undefined:
       case 'help':
       case '--help':

@@ -62,16 +62,44 @@ export const ProcessingSchema = z
       .regex(/^\/[^?#\s]*$/, 'must start with / and have no query')
       .default('/pos/ws/pos.1cws')
       .describe('Publication path of the 1C web service (1C publishes at /<infobase>/ws/<name>.1cws).'),
-    namespace: z.string().min(1).default('http://www.stampsoft.ru/processing').describe('Target namespace of the 1C Register service.'),
-    service: z.string().min(1).default('processing').describe('Service name in the 1C WSDL.'),
+    namespace: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[^\s<>"&]+$/, 'a namespace URI: no spaces, <, >, " or &')
+      .default('http://www.stampsoft.ru/processing')
+      .describe('Target namespace of the 1C Register service (as in the server\'s WSDL; `paypoint processing check` compares).'),
+    service: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and underscore, not starting with a digit')
+      .default('processing')
+      .describe('Service name in the 1C WSDL (its SOAP 1.1 port is <service>Soap); also in soapAction "<namespace>#<service>:Register".'),
     use_auth: z.boolean().default(false).describe('Processing server -> use login and password (wiki): HTTP Basic towards 1C.'),
     login: z.string().max(64).default('').describe('Login on the processing server.'),
     password: secret('Password on the processing server').default(''),
     ca_file: z.string().default('').describe('PEM file of extra CAs trusted for the processing server (TLS is always verified).'),
     connect_timeout_s: z.number().int().min(1).max(120).default(10).describe('TCP/TLS connect timeout, seconds (1..120).'),
     timeout_s: z.number().int().min(1).max(600).default(30).describe('Whole Register call timeout, seconds (1..600).'),
+    probe_interval_s: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(10)
+      .describe('While the server is unreachable, how often a cheap TCP probe checks whether it is back, seconds (1..600); delivery resumes at once when it is.'),
+    retry_scale: z
+      .number()
+      .min(0.0001)
+      .max(10)
+      .default(1)
+      .describe('Multiplies every retry back-off (0.0001..10; default 1: seconds after a network error, minutes to hours after a refusal). For test benches.'),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.use_auth && v.login === '') ctx.addIssue({ code: 'custom', path: ['login'], message: 'use_auth is on: login must be set' });
+  });
 
 export const SimDevicesSchema = z
   .object({
@@ -79,7 +107,6 @@ export const SimDevicesSchema = z
     bills: z.array(kopecks(100_000_000).min(1)).max(32).default([5000, 10000, 20000, 50000, 100000, 200000, 500000]).describe('Bill values the simulated bill validator takes, kopecks.'),
     hopper_coins: z.array(kopecks(1_000_000).min(1)).max(8).default([1000, 500, 100]).describe('Coin value of each simulated change hopper, kopecks.'),
     hopper_fill: z.array(z.number().int().min(0).max(10_000)).max(8).default([100, 100, 100]).describe('Coins initially in each simulated hopper (same order as hopper_coins).'),
-    card: z.boolean().default(true).describe('A simulated card reader is present.'),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -88,10 +115,27 @@ export const SimDevicesSchema = z
     }
   });
 
+export const VtkSchema = z
+  .object({
+    transport: z.enum(['serial', 'tcp']).default('serial').describe('How the Vendotek terminal is wired: "serial" (115200 8N1) or "tcp" (VTK 1.12 section 2).'),
+    serial_path: z.string().min(1).default('/dev/ttyUSB0').describe('Serial device of the terminal (transport "serial").'),
+    host: z.string().min(1).default('192.168.0.100').describe('Address of the terminal (transport "tcp").'),
+    port: port().default(62801).describe('TCP port of the terminal (transport "tcp"; VTK default 62801).'),
+    connect_timeout_s: z.number().int().min(1).max(120).default(15).describe('TCP connect timeout, seconds (1..120).'),
+    product_name: z.string().max(64).default('Оплата заказа').describe('Product name the terminal may show beside the amount (VTK tag 0F).'),
+    keepalive_s: z.number().int().min(1).max(999).default(10).describe('Keep-alive interval until the terminal sends its own (VTK 3.5), seconds.'),
+    operation_timeout_s: z.number().int().min(1).max(999).default(60).describe('Answer timeout of an authorisation until the terminal sends its own (VTK 3.6), seconds.'),
+  })
+  .strict();
+
 export const DevicesSchema = z
   .object({
-    mode: z.enum(['simulated']).default('simulated').describe('Payment hardware: "simulated" (drivers for real hardware are chosen per device by later board profiles).'),
+    card: z
+      .enum(['sim', 'vtk-sim', 'vtk', 'none'])
+      .default('sim')
+      .describe('Card reader: "sim" (simple simulator), "vtk-sim" (the VTK driver against an in-process simulated Vendotek terminal), "vtk" (a real Vendotek terminal, see devices.vtk), "none".'),
     sim: SimDevicesSchema.default(SimDevicesSchema.parse({})),
+    vtk: VtkSchema.default(VtkSchema.parse({})),
   })
   .strict();
 
@@ -109,6 +153,58 @@ export const LogSchema = z
   })
   .strict();
 
+// --- Appliance sections (issue 6): status page, status LED, the unit itself -------------------------
+
+export const StatusSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Serve the read-only status page, /api/status and /metrics.'),
+    port: port().default(8081).describe('TCP port of the status page (1..65535; its own port, not the SOAP one).'),
+    bind: z.string().min(1).default('0.0.0.0').describe('Address the status page listens on.'),
+    language: z.enum(['ru', 'en']).default('ru').describe('Default language of the status page ("ru" or "en"; the page has a switch).'),
+    require_auth: z.boolean().default(false).describe('Require HTTP Basic for the status page, /api/status and /metrics.'),
+    login: z.string().max(64).regex(/^[^:]*$/, 'must not contain ":"').default('').describe('Login for the status page.'),
+    password: secret('Password for the status page').default(''),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.require_auth && (v.login === '' || v.password === '')) {
+      ctx.addIssue({ code: 'custom', path: ['login'], message: 'require_auth is on: login and password must be set' });
+    }
+  });
+
+export const LedSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Drive the status LED through the Linux LED class (codes: docs/appliance.md).'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'an LED class name: letters, digits, ":", "_", ".", "-"')
+      .default('paypoint:green:status')
+      .describe('LED name under the LED class directory (the label in board/overlays/paypoint-led-overlay.dts).'),
+    sysfs_root: z.string().regex(/^\//, 'must be an absolute path').default('/sys/class/leds').describe('LED class directory (tests point it at a fake directory).'),
+  })
+  .strict();
+
+export const UnitSchema = z
+  .object({
+    name: z.string().max(100).default('').describe('Where the unit stands (shop, till), shown on the status page. Empty: the terminal ID only.'),
+    admin_secret_sha256: z
+      .string()
+      .regex(/^([0-9a-f]{64})?$/, 'must be 64 lowercase hex digits (sha256 of the admin secret) or empty')
+      .default('')
+      .describe(
+        'SHA-256 (hex) of the admin secret. Once set, a configuration on a USB stick is applied only if the stick carries the secret in paypoint-secret.txt. A file imported from a stick must set it.',
+      ),
+    apply_timeout_s: z.number().int().min(10).max(600).default(60).describe('USB import: seconds the restarted daemon has to become healthy before the previous file is put back (10..600).'),
+    max_event_loop_lag_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5_000)
+      .describe('Watchdog: an event loop later than this, ms (100..60000), counts as hung: no WATCHDOG=1 is sent.'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     pos: PosSchema.default(PosSchema.parse({})),
@@ -117,6 +213,9 @@ export const ConfigSchema = z
     devices: DevicesSchema.default(DevicesSchema.parse({})),
     storage: StorageSchema.default(StorageSchema.parse({})),
     log: LogSchema.default(LogSchema.parse({})),
+    status: StatusSchema.default(StatusSchema.parse({})),
+    led: LedSchema.default(LedSchema.parse({})),
+    unit: UnitSchema.default(UnitSchema.parse({})),
   })
   .strict();
 

@@ -1,7 +1,10 @@
 /**
  * Change-making (issue 4, item 5; contract 2.6): which coins pay `amount` from the hoppers' fill levels.
  * Never pays more than due; what cannot be paid is the rest amount. Exact when possible (a bounded
- * search, since greedy fails for some coin systems), preferring the denominations in good supply.
+ * search, since greedy fails for some coin systems), preferring the denominations in good supply:
+ * among the plans that pay the most, the cheapest wins, where a coin costs 1 from a hopper above its
+ * low-water mark and `scarceCost` from one at or below it (so a nearly empty hopper is used only when
+ * the amount cannot be paid as well without it).
  */
 export interface ChangePlan {
   /** value -> count, largest value first. */
@@ -10,27 +13,37 @@ export interface ChangePlan {
   rest: number;
 }
 
+export interface ChangeOptions {
+  /** Coins at or below this level make a hopper "scarce" (one number for all, or per value). Default 10. */
+  lowWater?: number | Record<number, number>;
+  /** Cost of one coin from a scarce hopper, against 1 for a coin in good supply. Default 20. */
+  scarceCost?: number;
+}
+
 /** Largest payable sum <= amount, by dynamic programming over kopecks when small enough, else greedy. */
-export function makeChange(amount: number, levels: Record<number, number>): ChangePlan {
+export function makeChange(amount: number, levels: Record<number, number>, options: ChangeOptions = {}): ChangePlan {
   const values = Object.keys(levels)
     .map(Number)
     .filter((v) => v > 0 && (levels[v] ?? 0) > 0)
     .sort((a, b) => b - a);
   if (amount <= 0 || values.length === 0) return { coins: [], paid: 0, rest: Math.max(0, amount) };
 
+  const scarceCost = Math.max(1, Math.floor(options.scarceCost ?? 20));
+  const lowWater = (v: number) => (typeof options.lowWater === 'object' ? (options.lowWater[v] ?? 10) : (options.lowWater ?? 10));
+  const coinCost = (v: number) => (levels[v] <= lowWater(v) ? scarceCost : 1);
   const g = gcd(values);
   const units = Math.floor(amount / g);
   if (units <= 200_000) {
-    // best[u] = fewest coins to pay u*g exactly with bounded counts (bounded knapsack, binary split).
+    // best[u] = cheapest way to pay u*g exactly with bounded counts (bounded knapsack, binary split).
     const INF = Number.MAX_SAFE_INTEGER;
     const best = new Array<number>(units + 1).fill(INF);
     best[0] = 0;
-    const items: Array<{ value: number; count: number }> = [];
+    const items: Array<{ value: number; count: number; cost: number }> = [];
     for (const v of values) {
       let left = Math.min(levels[v], Math.floor(amount / v));
       for (let k = 1; left > 0; k *= 2) {
         const take = Math.min(k, left);
-        items.push({ value: v, count: take });
+        items.push({ value: v, count: take, cost: take * coinCost(v) });
         left -= take;
       }
     }
@@ -39,8 +52,8 @@ export function makeChange(amount: number, levels: Record<number, number>): Chan
       const w = (items[i].value * items[i].count) / g;
       const pick = new Int32Array(Math.ceil((units + 1) / 32));
       for (let u = units; u >= w; u--) {
-        if (best[u - w] !== INF && best[u - w] + items[i].count < best[u]) {
-          best[u] = best[u - w] + items[i].count;
+        if (best[u - w] !== INF && best[u - w] + items[i].cost < best[u]) {
+          best[u] = best[u - w] + items[i].cost;
           pick[u >> 5] |= 1 << (u & 31);
         }
       }

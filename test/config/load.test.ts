@@ -28,7 +28,7 @@ t.test('the built-in default is what the issue names', async (t) => {
   t.equal(c.api.port, 8080);
   t.equal(c.api.require_auth, false);
   t.equal(c.pos.terminal_id, 'SIM-0001');
-  t.equal(c.devices.mode, 'simulated');
+  t.equal(c.devices.card, 'sim', 'simulated devices');
   t.equal(c.pos.session_timeout_s, 120, 'contract 2.4 default');
   t.equal(c.pos.enabled, true);
 });
@@ -84,7 +84,7 @@ t.test('hostile values are refused, not coerced', async (t) => {
     ['[pos]\nenabled = "yes"', 'pos.enabled'],
     ['[pos]\nterminal_id = "a b"', 'pos.terminal_id'],
     ['__proto__ = 1', '__proto__'],
-    ['[devices]\nmode = "real"', 'devices.mode'],
+    ['[devices]\ncard = "real"', 'devices.card'],
   ] as const) {
     const e = problems(() => parseConfigText(text, 'x.toml'));
     t.equal(e.problems[0].field, field, text);

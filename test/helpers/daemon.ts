@@ -52,6 +52,9 @@ export async function startDaemonProcess(opts: StartOptions = {}): Promise<Daemo
   const dataDir = opts.dataDir ?? tempDir();
   const port = opts.port ?? (await freePort());
   const args = ['serve', '--data-dir', dataDir, '--port', String(port)];
+  // Each daemon gets its own status-page port unless the test's configuration sets one: tests run in
+  // parallel, and the default 8081 would be taken by the first.
+  if (!opts.configText?.includes('[status]')) args.push('--status-port', String(await freePort()));
   if (opts.configText !== undefined) {
     const cfg = join(tempDir('paypoint-cfg-'), 'paypoint.toml');
     writeFileSync(cfg, opts.configText);

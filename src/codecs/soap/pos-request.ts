@@ -118,12 +118,24 @@ export function parsePosRequest(body: string, soapAction: string | undefined): P
     throw e; // stops sax
   };
 
+  // The XML declaration may only open the document (XML 1.0 §2.8); sax reports it as a PI wherever it is.
+  let xmlDeclAllowed = /^\ufeff?<\?xml[\s?]/.test(body);
   parser.ondoctype = () => fail(fault(ErrorCode.SoapDoctype, 'DTD not allowed'));
   parser.onprocessinginstruction = (pi) => {
-    if (pi.name.toLowerCase() !== 'xml') fail(fault(ErrorCode.SoapNotXml, 'processing instructions not allowed'));
+    if (pi.name.toLowerCase() !== 'xml' || !xmlDeclAllowed) fail(fault(ErrorCode.SoapNotXml, 'processing instructions not allowed'));
+    xmlDeclAllowed = false;
+  };
+  parser.oncomment = () => {
+    xmlDeclAllowed = false;
+  };
+  // sax stores attributes in a plain object: one named __proto__ becomes its prototype and would be
+  // invisible to checkAttributes, so it is refused as it is read.
+  parser.onattribute = (a) => {
+    if (a.name === '__proto__' || (a as sax.QualifiedAttribute).local === '__proto__') fail(fault(ErrorCode.SoapSchema, 'attribute __proto__ not allowed'));
   };
   parser.onopentag = (tag) => {
     const t = tag as sax.QualifiedTag;
+    xmlDeclAllowed = false;
     depth++;
     elements++;
     if (depth > MAX_DEPTH) fail(fault(ErrorCode.SoapTooDeep, `nesting deeper than ${MAX_DEPTH}`));

@@ -380,14 +380,17 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
       // Issue 5, the hard case: an offer was out when the daemon stopped. Ask the card module.
       const outcome = await this.devices.card.recover(s.card.opId);
       this.log.warn({ uid: s.uid, opId: s.card.opId, outcome }, 'card operation found open at start');
-      if (outcome === 'approved' || outcome === 'unknown') {
-        // Approved: the driver delivers the approval through onOutcome. Unknown: PayPoll keeps answering
-        // 1 and the status page says why, until the card module can tell.
-        return;
+      // Approved: the driver delivers the approval through onOutcome. Unknown: PayPoll keeps answering 1
+      // and the status page says why, until the card module can tell. Either way the session resumes
+      // below (cash stays possible: contract 2.2 only withdraws the card once cash is taken).
+      if (outcome === 'declined' || outcome === 'cancelled') {
+        await this.dispatch(s._id, {
+          type: 'card-outcome',
+          outcome: outcome === 'declined' ? { opId: s.card.opId, result: 'declined', reason: 'declined (learned at start)' } : { opId: s.card.opId, result: 'cancelled' },
+        });
+        if (!this.current) return;
+        session = this.current;
       }
-      await this.dispatch(s._id, { type: 'card-outcome', outcome: outcome === 'declined' ? { opId: s.card.opId, result: 'declined', reason: 'declined (learned at start)' } : { opId: s.card.opId, result: 'cancelled' } });
-      session = this.current ?? s;
-      if (!this.current) return;
     }
     const now = this.now();
     const { session: next, effects } = resume(session, now, this.cardSettings());

@@ -1,7 +1,6 @@
 /** Serves the simulation control channel (sim-control-protocol.ts) for the simulated devices. */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
-import type { SimCardReader } from '../../drivers/sim/sim-card-reader.js';
 import type { SimCashAcceptor } from '../../drivers/sim/sim-cash-acceptor.js';
 import type { SimCancelButton } from '../../drivers/sim/sim-cancel-button.js';
 import type { SimDispenser } from '../../drivers/sim/sim-dispenser.js';
@@ -10,10 +9,16 @@ import type { PaymentEngine } from '../payment/payment-engine.js';
 import type { Logger } from '../log.js';
 import { parseSimCommand, type SimCommand, type SimReply } from './sim-control-protocol.js';
 
+/** The customer at the card reader: answers resolve once the terminal has been told. */
+export interface SimCardCustomer {
+  approve(): Promise<number>;
+  decline(): Promise<void>;
+}
+
 export interface SimDevices {
   coin: SimCashAcceptor;
   bill: SimCashAcceptor;
-  card: SimCardReader | null;
+  card: SimCardCustomer | null;
   dispenser: SimDispenser;
   cancel: SimCancelButton;
 }
@@ -70,6 +75,25 @@ export class SimControlServer {
     sock.on('error', () => undefined);
   }
 
+  /**
+   * Resolves once the engine has stored the card module's answer for this session (a terminal behind a
+   * link answers asynchronously): the customer is told only what is on disk.
+   */
+  private cardSettled(sessionId: string, opId: string | null): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.engine.off('changed', onChange);
+        resolve();
+      };
+      const onChange = (s: { _id: string; card: { opId: string | null } }): void => {
+        if (s._id === sessionId && s.card.opId !== opId) done();
+      };
+      const timer = setTimeout(done, 15_000);
+      this.engine.on('changed', onChange);
+    });
+  }
+
   /** Each answer is sent only after the daemon has stored what the customer did. */
   private async run(cmd: SimCommand): Promise<SimReply> {
     switch (cmd.cmd) {
@@ -84,11 +108,15 @@ export class SimControlServer {
       }
       case 'card': {
         if (!this.devices.card) return { ok: false, code: ErrorCode.DeviceNotReady, message: 'no card reader configured' };
+        const before = this.engine.currentSession();
+        const settled = before ? this.cardSettled(before._id, before.card.opId) : Promise.resolve();
         if (cmd.action === 'approve') {
           const amount = await this.devices.card.approve();
+          await settled;
           return { ok: true, message: `card approved for ${amount} kopecks` };
         }
         await this.devices.card.decline();
+        await settled;
         return { ok: true, message: 'card declined' };
       }
       case 'cancel': {

@@ -12,6 +12,7 @@ import { ErrorCode, PayPointError } from '../../errors.js';
 import type { PayRequest } from '../../payment/pay-request.js';
 import type { PayResult, PollResult } from '../../payment/types.js';
 import { BasicAuth } from '../http/basic-auth.js';
+import { closeAfterResponse } from '../http/close-after-response.js';
 import { BodyTooLarge, readBody } from '../http/read-body.js';
 import type { Logger } from '../log.js';
 import { faultEnvelope, faultFor } from './faults.js';
@@ -45,14 +46,38 @@ export class PosSoapServer {
   constructor(private readonly opts: PosSoapServerOptions) {
     this.log = opts.log;
     this.auth = opts.auth ? new BasicAuth(opts.auth.login, opts.auth.password) : null;
-    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384 }, (req, res) =>
-      this.handle(req, res).catch((e) => this.sendFault(res, e)),
-    );
+    // connectionsCheckingInterval: node enforces headersTimeout/requestTimeout only when it checks
+    // (default every 30 s), which let a slow-loris client hold a socket up to 40 s instead of 10.
+    const timeouts = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+    // The latest response on each socket: a parse error after it (pipelined garbage, data after
+    // `Connection: close`) must not get a second response written after (or into) the first.
+    const inFlight = new WeakMap<object, ServerResponse>();
+    const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
+      inFlight.set(req.socket, res);
+      this.handle(req, res, expectsContinue).catch((e) => this.sendFault(res, e));
+    };
+    this.http = createServer({ ...timeouts, maxHeaderSize: 16_384 }, (req, res) => onRequest(req, res, false));
+    // Expect: 100-continue is answered by us, only once the request passed every check that needs no
+    // body: an over-cap Content-Length or a missing login then gets its answer before the body is sent
+    // (node would say "100 Continue" to anything).
+    this.http.on('checkContinue', (req, res) => onRequest(req, res, true));
     // Slow-loris and idle sockets: bounded by the timeouts above and a connection cap.
     this.http.maxConnections = 256;
-    this.http.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // The answer, then the socket is destroyed: end() alone left it half-open for as long as the
+      // client kept sending (a slow-loris client was never dropped).
+      setTimeout(() => socket.destroy(), 5_000).unref();
+      const res = inFlight.get(socket);
+      if (res?.headersSent) {
+        // A response went out on this socket: no second one after it; close once it is written.
+        if (!res.writableFinished) res.once('close', () => socket.destroy());
+        else if (socket.writable) socket.end(() => socket.destroy());
+        return;
+      }
+      if (!socket.writable) return void socket.destroy();
+      const status =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     });
   }
 
@@ -130,7 +155,7 @@ export class PosSoapServer {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
     if (this.auth && !this.auth.check(req)) {
       res.writeHead(401, { 'WWW-Authenticate': this.auth.challenge(), 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('authentication required\n');
@@ -170,6 +195,8 @@ export class PosSoapServer {
     }
     checkContentType(req.headers['content-type']);
     let raw: Buffer;
+    const declared = Number(req.headers['content-length']);
+    if (expectsContinue && !(declared > this.opts.maxBodyBytes)) res.writeContinue();
     try {
       raw = await readBody(req, this.opts.maxBodyBytes);
     } catch (e) {
@@ -209,8 +236,11 @@ export class PosSoapServer {
     }
     const body = faultEnvelope(f.kind, f.reason, f.code);
     const headers: Record<string, string | number> = { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) };
-    // A body we stopped reading cannot leave the connection reusable.
-    if (f.code === ErrorCode.SoapBodyTooLarge) headers.Connection = 'close';
+    // A body we stopped reading cannot leave the connection reusable; close it so the client can read this.
+    if (f.code === ErrorCode.SoapBodyTooLarge) {
+      headers.Connection = 'close';
+      closeAfterResponse(res.req);
+    }
     res.writeHead(500, headers);
     res.end(body);
   }

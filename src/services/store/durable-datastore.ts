@@ -1,11 +1,11 @@
 /**
  * nedb-promises made durable (facts.md, "nedb-promises"): nedb appends with no fsync, so every append is
  * followed by an fdatasync of the datafile *inside nedb's executor*, before the write's promise resolves;
- * a torn tail is repaired before loading; a failed append (disk full) reloads memory from disk so that
- * memory and disk never disagree.
+ * a torn tail is repaired before loading; a failed append (disk full) cuts the partial line it may have
+ * left and reloads memory from disk, so that memory and disk never disagree.
  */
 import Datastore from 'nedb-promises';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import { fsyncDir, fsyncFile } from './fsync.js';
@@ -14,10 +14,11 @@ import { repairTornTail, type TailRepair } from './torn-tail.js';
 // The parts of @seald-io/nedb's internals that are patched; typed here, checked at open().
 interface NedbPersistence {
   persistNewStateAsync(docs: unknown[]): Promise<void>;
+  treatRawData(raw: string): Promise<{ data: unknown[]; indexes: Record<string, unknown> }>;
 }
 interface NedbOriginal {
   persistence: NedbPersistence;
-  loadDatabaseAsync(): Promise<void>;
+  _resetIndexes(data?: unknown[]): void;
   compactDatafileAsync(): Promise<void>;
 }
 
@@ -42,11 +43,20 @@ export class DurableDatastore<T extends { _id: string }> {
     this.db = Datastore.create({ filename: opts.filename, autoload: false, corruptAlertThreshold: 0 }) as unknown as Datastore<T>;
     this.original = (this.db as unknown as { __original: NedbOriginal }).__original;
     const persistence = this.original.persistence;
-    if (typeof persistence?.persistNewStateAsync !== 'function') {
+    if (
+      typeof persistence?.persistNewStateAsync !== 'function' ||
+      typeof persistence.treatRawData !== 'function' ||
+      typeof this.original._resetIndexes !== 'function'
+    ) {
       throw new PayPointError(ErrorCode.Internal, 'nedb persistence layer not as expected: refusing to run without fsync');
     }
     const append = persistence.persistNewStateAsync.bind(persistence);
     persistence.persistNewStateAsync = async (docs: unknown[]) => {
+      if (docs.length === 0) return;
+      // The size before the append: a failed append may have written part of its lines (ENOSPC after a
+      // short write), which would be a torn line *before* the next good one, i.e. a store that no longer
+      // loads. It is cut back to this size.
+      const before = await fileSize(this.filename);
       try {
         await append(docs);
         await fsyncFile(this.filename);
@@ -55,15 +65,34 @@ export class DurableDatastore<T extends { _id: string }> {
       } catch (e) {
         opts.onWrite?.(false);
         const err = new PayPointError(ErrorCode.StoreWriteFailed, `store write failed: ${(e as Error).message}`, { file: this.filename }, { cause: e });
-        // nedb changed memory before the append: bring memory back to what the disk holds.
+        // nedb changed memory before the append: bring memory back to what the disk holds. This runs
+        // inside nedb's executor, so it must not go through the executor (Datastore.loadDatabaseAsync
+        // queues behind the running task: a deadlock that hung every later write).
         try {
-          await this.original.loadDatabaseAsync();
-        } catch {
-          this.failed = err;
+          await this.restoreFromDisk(before);
+          this.failed = null;
+        } catch (e2) {
+          this.failed = new PayPointError(ErrorCode.StoreWriteFailed, `store write failed and memory could not be restored: ${(e2 as Error).message}`, { file: this.filename }, { cause: e2 });
         }
         throw err;
       }
     };
+  }
+
+  /** Cuts the datafile back to `size` bytes (what it held before a failed append), then reloads memory from it. */
+  private async restoreFromDisk(size: number): Promise<void> {
+    if ((await fileSize(this.filename)) > size) {
+      await fsp.truncate(this.filename, size);
+      await fsyncFile(this.filename);
+    }
+    // Memory only: no rewrite of the file (the disk may still be full).
+    const { data } = await this.original.persistence.treatRawData(await fsp.readFile(this.filename, 'utf8'));
+    try {
+      this.original._resetIndexes(data);
+    } catch (e) {
+      this.original._resetIndexes();
+      throw e;
+    }
   }
 
   static async open<T extends { _id: string }>(opts: DurableDatastoreOptions): Promise<DurableDatastore<T>> {
@@ -86,6 +115,16 @@ export class DurableDatastore<T extends { _id: string }> {
   }
 
   async compact(): Promise<void> {
+    // nedb's compaction writes a temp file, fsyncs it, renames it and fsyncs the directory.
     await this.original.compactDatafileAsync();
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await fsp.stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
   }
 }

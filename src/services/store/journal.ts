@@ -5,8 +5,8 @@
  * crash between the journal append and the removal repeats the line, and readers keep the last one per _id.
  */
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
-import { appendDurable } from './fsync.js';
+import { dirname, join } from 'node:path';
+import { appendDurable, fsyncDir } from './fsync.js';
 
 export function journalDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -17,8 +17,15 @@ export class Journal {
 
   async append(day: string, docs: object[]): Promise<void> {
     if (docs.length === 0) return;
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await appendDurable(join(this.dir, `${day}.jsonl`), docs.map((d) => JSON.stringify(d) + '\n').join(''));
+    // A new journal directory's own entry must be durable too, or a power cut could take the directory
+    // (and the sessions just moved into it) away after they left the live store.
+    const created = await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (created !== undefined) await fsyncDir(dirname(this.dir));
+    const path = join(this.dir, `${day}.jsonl`);
+    // After a power cut mid-append the file may end in a torn line: start on a new line, or the first
+    // document would be glued to the torn bytes, unreadable, and lost (it leaves the live store next).
+    const lead = (await endsTorn(path)) ? '\n' : '';
+    await appendDurable(path, lead + docs.map((d) => JSON.stringify(d) + '\n').join(''));
   }
 
   async days(): Promise<string[]> {
@@ -66,5 +73,25 @@ export class Journal {
       }
     }
     return removed;
+  }
+}
+
+/** Whether the file exists, is not empty, and does not end with a newline. */
+async function endsTorn(path: string): Promise<boolean> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await fh.close();
   }
 }

@@ -1,0 +1,134 @@
+/**
+ * What the benchmarks share: the daemon under test (the REAL compiled daemon, a child process, as a
+ * kiosk runs it), a typed handle on autocannon (it ships no types), percentiles, RSS from /proc, and the
+ * one way every benchmark prints its figures: the measurement, the baseline measured in the same run,
+ * and the ratio against the issue's target. Nothing here asserts: targets are reported, not enforced.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { request } from 'node:http';
+import { startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon.js';
+
+/** Status page and LED off (their fixed port would collide); the card off so a cancelled Pay ends at once. */
+export const BENCH_CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices.sim]\ncard = false\n';
+
+export function startBenchDaemon(dataDir?: string): Promise<DaemonProcess> {
+  return startDaemonProcess({ configText: BENCH_CONFIG, dataDir });
+}
+
+// --- autocannon (CommonJS, untyped): only the parts used here.
+export interface AutocannonRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+export interface AutocannonOptions {
+  url: string;
+  connections?: number;
+  duration?: number;
+  amount?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  requests?: AutocannonRequest[];
+}
+export interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+}
+const require = createRequire(import.meta.url);
+const autocannonFn = require('autocannon') as (opts: AutocannonOptions, cb: (err: Error | null, res: AutocannonResult) => void) => unknown;
+
+export function autocannon(opts: AutocannonOptions): Promise<AutocannonResult> {
+  return new Promise((res, rej) => autocannonFn(opts, (err, r) => (err ? rej(err) : res(r))));
+}
+
+// --- figures
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function median(xs: number[]): number {
+  return percentile([...xs].sort((a, b) => a - b), 50);
+}
+
+/** VmRSS of a process, in MiB, from /proc/PID/status. */
+export function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+export interface Figure {
+  /** What is measured. */
+  name: string;
+  value: number;
+  unit: string;
+  /** The baseline measured in the same run (null when the target is absolute). */
+  baseline: { name: string; value: number } | null;
+  /** The target, in words, and whether it is met (reported, never asserted). */
+  target: string;
+  ratio: number | null;
+  met: boolean;
+}
+
+export function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : String(n);
+}
+
+export function printFigures(title: string, figures: Figure[]): void {
+  process.stdout.write(`\n== ${title}\n`);
+  for (const f of figures) {
+    const base = f.baseline ? `   baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.unit}` : '';
+    const ratio = f.ratio === null ? '' : `   ratio ${fmt(f.ratio)}`;
+    process.stdout.write(`  ${f.name}: ${fmt(f.value)} ${f.unit}${base}${ratio}   target: ${f.target} -> ${f.met ? 'MET' : 'NOT MET'}\n`);
+  }
+}
+
+// --- small HTTP and process helpers
+export function post(port: number, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; contentType: string }> {
+  return new Promise((res, rej) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers } }, (r) => {
+      let b = '';
+      r.setEncoding('utf8');
+      r.on('data', (d) => (b += d));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body: b, contentType: String(r.headers['content-type'] ?? '') }));
+    });
+    req.on('error', rej);
+    req.end(body);
+  });
+}
+
+/** Spawns `node -e SCRIPT`; resolves once it prints a line containing `readyText`, with that line. */
+export async function spawnNodeScript(script: string, readyText: string): Promise<{ pid: number; line: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((res, rej) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const l = buf.split('\n').find((x) => x.includes(readyText));
+      if (l !== undefined) res(l);
+    });
+    child.on('exit', (code) => rej(new Error(`script exited with ${code} before ready`)));
+  });
+  return {
+    pid: child.pid!,
+    line,
+    stop: () =>
+      new Promise<void>((res) => {
+        if (child.exitCode !== null) return res();
+        child.on('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,62 @@
+/**
+ * (a) PayPoll throughput and latency at 32 connections, against a bare node:http server answering the
+ * very same SOAP response (same bytes, same Content-Type), each in its own process, loaded in turn by the
+ * same autocannon. Target (issue 2): at least 30% of the bare server's throughput, p99 under 10 ms.
+ */
+import { payXml, pollXml, returnCode } from '../test/helpers/daemon.js';
+import { autocannon, post, printFigures, spawnNodeScript, startBenchDaemon, type AutocannonResult, type Figure } from './common.js';
+
+const CONNECTIONS = 32;
+
+export interface PollResultFigures {
+  daemon: AutocannonResult;
+  bare: AutocannonResult;
+  figures: Figure[];
+}
+
+export async function run(opts: { durationS?: number } = {}): Promise<PollResultFigures> {
+  const duration = opts.durationS ?? 10;
+  const d = await startBenchDaemon();
+  try {
+    // A real session to poll: PayPoll then looks it up in the store (answer 1, in progress).
+    const uid = `bench-poll-${process.pid}`;
+    const pay = await post(d.port, payXml(uid, 1000));
+    if (returnCode(pay.body) !== 0) throw new Error(`Pay did not answer 0: ${pay.body.slice(0, 300)}`);
+    const body = pollXml(uid);
+    const sample = await post(d.port, body);
+    if (sample.status !== 200) throw new Error(`PayPoll answered HTTP ${sample.status}`);
+
+    // The bare server answers with exactly what the daemon answered.
+    const script = `
+      const body = Buffer.from(${JSON.stringify(sample.body)});
+      const type = ${JSON.stringify(sample.contentType)};
+      require('node:http').createServer((req, res) => {
+        req.resume();
+        req.on('end', () => { res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length }); res.end(body); });
+      }).listen(0, '127.0.0.1', function () { console.log('ready ' + this.address().port); });`;
+    const bare = await spawnNodeScript(script, 'ready');
+    try {
+      const barePort = Number(bare.line.split(' ')[1]);
+      const common = { connections: CONNECTIONS, duration, method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8' }, body };
+      // Warm both up (JIT, connection setup), then measure.
+      await autocannon({ ...common, url: `http://127.0.0.1:${d.port}/`, duration: 2 });
+      const daemonRes = await autocannon({ ...common, url: `http://127.0.0.1:${d.port}/` });
+      await autocannon({ ...common, url: `http://127.0.0.1:${barePort}/`, duration: 2 });
+      const bareRes = await autocannon({ ...common, url: `http://127.0.0.1:${barePort}/` });
+      const ratio = daemonRes.requests.average / bareRes.requests.average;
+      const figures: Figure[] = [
+        { name: 'PayPoll throughput', value: daemonRes.requests.average, unit: 'req/s', baseline: { name: 'bare node:http, same response', value: bareRes.requests.average }, target: '>= 30% of baseline', ratio, met: ratio >= 0.3 },
+        { name: 'PayPoll latency p50', value: daemonRes.latency.p50, unit: 'ms', baseline: { name: 'bare p50', value: bareRes.latency.p50 }, target: '(reported)', ratio: daemonRes.latency.p50 / Math.max(bareRes.latency.p50, 0.001), met: true },
+        { name: 'PayPoll latency p99', value: daemonRes.latency.p99, unit: 'ms', baseline: { name: 'bare p99', value: bareRes.latency.p99 }, target: '< 10 ms', ratio: daemonRes.latency.p99 / 10, met: daemonRes.latency.p99 < 10 },
+      ];
+      printFigures(`PayPoll at ${CONNECTIONS} connections, ${duration} s each (errors: daemon ${daemonRes.errors + daemonRes.non2xx}, bare ${bareRes.errors + bareRes.non2xx})`, figures);
+      return { daemon: daemonRes, bare: bareRes, figures };
+    } finally {
+      await bare.stop();
+    }
+  } finally {
+    await d.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

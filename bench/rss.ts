@@ -1,0 +1,71 @@
+/**
+ * (c) Memory: the daemon's RSS (VmRSS from /proc/PID/status) idle after start, then sampled every 10,000
+ * of 100,000 requests at 32 connections (PayPoll of a live session, PayPoll of an unknown uid, a Pay that
+ * is refused -2 because that session is in progress, and the WSDL). Target (issue 2): under 80 MB, and no
+ * growth over the last 50,000. Baseline: a bare node:http server's RSS after the same load shape.
+ */
+import { payXml, pollXml, returnCode } from '../test/helpers/daemon.js';
+import { autocannon, fmt, post, printFigures, rssMiB, sleep, spawnNodeScript, startBenchDaemon, type AutocannonRequest, type Figure } from './common.js';
+
+const TOTAL = 100_000;
+const STEP = 10_000;
+
+async function load(port: number, reqs: AutocannonRequest[], pid: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let done = 0; done < TOTAL; done += STEP) {
+    const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 32, amount: STEP, requests: reqs });
+    if (r.errors) throw new Error(`${r.errors} errors under load`);
+    samples.push(rssMiB(pid));
+  }
+  return samples;
+}
+
+export async function run(): Promise<Figure[]> {
+  const d = await startBenchDaemon();
+  const pid = d.child.pid!;
+  let idle: number;
+  let samples: number[];
+  try {
+    await sleep(2000);
+    idle = rssMiB(pid);
+    const uid = `bench-rss-${process.pid}`;
+    const pay = await post(d.port, payXml(uid, 1000));
+    if (returnCode(pay.body) !== 0) throw new Error('Pay did not answer 0');
+    const h = { 'Content-Type': 'text/xml; charset=utf-8' };
+    const reqs: AutocannonRequest[] = [
+      { method: 'POST', path: '/', headers: h, body: pollXml(uid) },
+      { method: 'POST', path: '/', headers: h, body: pollXml('never-seen-uid') },
+      { method: 'POST', path: '/', headers: h, body: payXml(`busy-${process.pid}`, 500) },
+      { method: 'GET', path: '/?wsdl' },
+    ];
+    samples = await load(d.port, reqs, pid);
+  } finally {
+    await d.stop();
+  }
+
+  const bare = await spawnNodeScript(
+    `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.end('<ok/>')); }).listen(0, '127.0.0.1', function () { console.log('ready ' + this.address().port); });`,
+    'ready',
+  );
+  let bareAfter: number;
+  try {
+    const port = Number(bare.line.split(' ')[1]);
+    bareAfter = (await load(port, [{ method: 'POST', path: '/', body: pollXml('x') }], bare.pid)).at(-1)!;
+  } finally {
+    await bare.stop();
+  }
+
+  const after = samples.at(-1)!;
+  const at50k = samples[4];
+  const peak = Math.max(...samples);
+  const growth = after - at50k;
+  const figures: Figure[] = [
+    { name: 'RSS idle', value: idle, unit: 'MiB', baseline: null, target: '< 80 MB', ratio: (idle * 1.048576) / 80, met: idle * 1.048576 < 80 },
+    { name: 'RSS after 100,000 requests', value: after, unit: 'MiB', baseline: { name: 'bare node:http after the same count', value: bareAfter }, target: '< 80 MB', ratio: (after * 1.048576) / 80, met: peak * 1.048576 < 80 },
+    { name: 'RSS growth over the last 50,000', value: growth, unit: 'MiB', baseline: null, target: 'no growth (<= 1 MiB noise)', ratio: null, met: growth <= 1 },
+  ];
+  printFigures(`RSS, ${TOTAL} requests at 32 connections (samples every ${STEP}: ${samples.map((s) => fmt(s, 1)).join(' ')} MiB; peak ${fmt(peak, 1)})`, figures);
+  return figures;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,75 @@
+/**
+ * `paypoint usb-import MOUNTPOINT|DEVICE [--config FILE] [--unit NAME] [--systemctl CMD]`: run by
+ * paypoint-usb-import@.service when udev sees a FAT stick (issue 6, item 3; systemd/). DEVICE (a block
+ * device or a FAT image file) is mounted here (services/usb-import/stick-mount.ts); a MOUNTPOINT (a
+ * directory) is used as it is, already mounted by the caller.
+ * Exit codes: 0 applied, exported or nothing to do; 1 refused or rolled back.
+ */
+import { constants, promises as fsp, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../services/log.js';
+import { probeClock } from '../services/appliance/clock.js';
+import { runImport } from '../services/usb-import/importer.js';
+import { StickMount } from '../services/usb-import/stick-mount.js';
+import { SystemdApplier } from '../services/usb-import/systemd-applier.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/paypoint/paypoint.toml';
+
+/** Writes a whole file on the stick and flushes it (FAT under fusefat has no reliable rename). */
+async function writeOnStick(dir: string, name: string, data: string): Promise<void> {
+  const fh = await fsp.open(join(dir, name), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync().catch(() => undefined);
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function usbImportCommand(args: string[], usage: (msg: string) => Error): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, unit: { type: 'string' }, systemctl: { type: 'string' }, 'run-dir': { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw usage('usb-import needs exactly one MOUNTPOINT or DEVICE');
+  const target = positionals[0];
+  const log = createLogger('info');
+  const applier = new SystemdApplier({ unit: values.unit ?? 'paypoint.service', systemctl: values.systemctl });
+  const clock = await probeClock();
+  const common = {
+    configPath: values.config ?? DEFAULT_CONFIG_PATH,
+    applier,
+    log,
+    clockSynchronized: clock.synchronized,
+    hostname: hostname(),
+  };
+
+  if (statSync(target).isDirectory()) {
+    const r = await runImport({ ...common, stickDir: target, writeToStick: (name, data) => writeOnStick(target, name, data) });
+    return r.status === 'refused' || r.status === 'rolled-back' ? 1 : 0;
+  }
+
+  const stick = await StickMount.create(target, values['run-dir']);
+  try {
+    await stick.mount('ro');
+    // Everything is read in the read-only phase; what goes back to the stick is collected and written
+    // in the read-write phase, after the stick's files were read and validated.
+    const pending: Array<[string, string]> = [];
+    const r = await runImport({
+      ...common,
+      stickDir: stick.dir,
+      writeToStick: async (name, data) => {
+        pending.push([name, data]);
+      },
+    });
+    await stick.mount('rw');
+    for (const [name, data] of pending) await writeOnStick(stick.dir, name, data);
+    log.info({ status: r.status, export: r.exportFile }, 'usb import finished');
+    return r.status === 'refused' || r.status === 'rolled-back' ? 1 : 0;
+  } finally {
+    await stick.unmount();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The VTK driver's small durable map: engine opId -> VTK operation number, amount and how far the
+ * operation got. Written (fsync'd, atomically) BEFORE a VRP goes out, so after a crash the driver knows
+ * which operation number to ask the terminal about (VTK 1.12 section 3.3: the POS keeps the operation
+ * number in non-volatile memory and answers a repeated VRP/FIN with the same number with its previous
+ * result); and before a FIN is due, so a FIN owed to the terminal is sent after a restart.
+ *
+ * The fsync helpers are the same few lines as src/services/store/fsync.ts, repeated here because a
+ * driver must not import the services layer.
+ */
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import { ErrorCode, PayPointError } from '../../errors.js';
+
+/**
+ * requested: journaled before the VRP is sent; the outcome is not known to be delivered.
+ * finishing: the outcome was delivered and a FIN with `finAmount` is owed to the terminal.
+ * done:      nothing more is owed; `result` says how it ended.
+ */
+export type VtkOpState = 'requested' | 'finishing' | 'done';
+export type VtkOpResult = 'approved' | 'declined' | 'cancelled' | 'reversed' | 'unresolvable' | 'settled-by-hand';
+
+export interface VtkOpRecord {
+  opId: string;
+  opNumber: number;
+  amount: number;
+  state: VtkOpState;
+  result?: VtkOpResult;
+  /** FIN amount (VTK 3.4): the amount sold, or 0 for "vend failed" (the terminal reverses the charge). */
+  finAmount?: number;
+  ref?: string;
+  reason?: string;
+  /** Wall-clock ms of the last change (for people reading the file). */
+  at: number;
+}
+
+interface JournalFile {
+  version: 1;
+  /** Highest VTK operation number this kiosk has used (3.3: incremented before each VRP). */
+  lastOpNumber: number;
+  ops: VtkOpRecord[];
+}
+
+/** Finished records kept for recover() of recent operations and for people; older ones are dropped. */
+const KEEP_DONE = 200;
+
+export class VtkOpJournal {
+  private constructor(
+    readonly path: string,
+    private data: JournalFile,
+  ) {}
+
+  static async open(path: string): Promise<VtkOpJournal> {
+    let text: string;
+    try {
+      text = await fsp.readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new VtkOpJournal(path, { version: 1, lastOpNumber: 0, ops: [] });
+      throw new PayPointError(ErrorCode.DeviceFault, `VTK journal ${path} unreadable: ${(e as Error).message}`, { path }, { cause: e });
+    }
+    let parsed: JournalFile;
+    try {
+      parsed = JSON.parse(text) as JournalFile;
+      if (parsed.version !== 1 || !Number.isSafeInteger(parsed.lastOpNumber) || !Array.isArray(parsed.ops)) throw new Error('unexpected shape');
+    } catch (e) {
+      // Written atomically (temp + fsync + rename), so this is not a torn write: refuse to guess which
+      // operations are open; the card reader reports a fault and other means of payment carry on.
+      throw new PayPointError(ErrorCode.DeviceFault, `VTK journal ${path} is corrupt: ${(e as Error).message}`, { path }, { cause: e });
+    }
+    return new VtkOpJournal(path, parsed);
+  }
+
+  get lastOpNumber(): number {
+    return this.data.lastOpNumber;
+  }
+
+  byOpId(opId: string): VtkOpRecord | undefined {
+    return this.data.ops.find((o) => o.opId === opId);
+  }
+
+  /** Records not yet done, oldest operation number first. */
+  unfinished(): VtkOpRecord[] {
+    return this.data.ops.filter((o) => o.state !== 'done').sort((a, b) => a.opNumber - b.opNumber);
+  }
+
+  /** Inserts or replaces the record for `rec.opId` and writes the file durably before resolving. */
+  put(rec: VtkOpRecord): Promise<void> {
+    // One write at a time: each builds on the state the previous one stored.
+    const run = this.chain.then(() => this.write(rec));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private chain: Promise<void> = Promise.resolve();
+
+  /** Resolves when every write asked for so far has finished. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
+  private async write(rec: VtkOpRecord): Promise<void> {
+    const ops = this.data.ops.filter((o) => o.opId !== rec.opId);
+    ops.push({ ...rec });
+    const done = ops.filter((o) => o.state === 'done');
+    const drop = new Set(done.slice(0, Math.max(0, done.length - KEEP_DONE)));
+    const next: JournalFile = { version: 1, lastOpNumber: Math.max(this.data.lastOpNumber, rec.opNumber), ops: ops.filter((o) => !drop.has(o)) };
+    await writeFileAtomic(this.path, JSON.stringify(next, null, 1) + '\n');
+    this.data = next;
+  }
+}
+
+async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await fsp.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, path);
+  const dir = await fsp.open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}

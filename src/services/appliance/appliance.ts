@@ -1,0 +1,234 @@
+/**
+ * The appliance around the payment daemon (issue 6): sd_notify readiness and watchdog, the status LED,
+ * the clock check, the status page. `attachAppliance` is called by src/main.ts once the store is loaded
+ * and the SOAP port listens, so READY=1 means exactly that (issue 6, item 2).
+ */
+import type { Config } from '../../config/schema.js';
+import type { PaymentDevices } from '../../drivers/interfaces.js';
+import type { Logger } from '../log.js';
+import { LedController } from '../led/led-controller.js';
+import type { LedInputs } from '../led/led-codes.js';
+import { SysfsLed } from '../led/sysfs-led.js';
+import type { PaymentEngine } from '../payment/payment-engine.js';
+import { StatusMetrics } from '../status/metrics.js';
+import { outboxSummary, type OutboxSummary } from '../status/outbox-summary.js';
+import { buildSnapshot, type StatusSnapshot } from '../status/snapshot.js';
+import { StatusServer } from '../status/status-server.js';
+import type { SessionStore } from '../store/session-store.js';
+import { IMPORT_RESULT_SHOWN_MS, readImportMarker, type ImportMarker } from '../usb-import/result-marker.js';
+import { probeClock, type ClockProbeOptions, type ClockState } from './clock.js';
+import { flagUnsynced, readUnsyncedIds } from './clock-flags.js';
+import { HealthMonitor, type HealthState } from './health.js';
+import { SystemdNotifier } from './notify.js';
+
+/** What the appliance needs of the daemon (src/main.ts's Daemon has all of it). */
+export interface ApplianceHost {
+  config: Config;
+  store: SessionStore;
+  engine: PaymentEngine;
+  devices: PaymentDevices;
+  log: Logger;
+}
+
+export interface ApplianceOptions {
+  version: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: ClockProbeOptions;
+  /** How often LED, clock marker and outbox are refreshed, ms. */
+  tickMs?: number;
+  clockEveryMs?: number;
+  /** How often the store probe file is written, ms (default 30 s). */
+  healthProbeEveryMs?: number;
+  /** Event-loop tick of the health monitor, ms (default 1 s). */
+  healthTickMs?: number;
+}
+
+export interface Appliance {
+  health(): HealthState;
+  snapshot(): Promise<StatusSnapshot>;
+  statusPort(): number | null;
+  notifier: SystemdNotifier;
+  led: LedController | null;
+  stop(): Promise<void>;
+}
+
+const RECENT = 15;
+
+export async function attachAppliance(host: ApplianceHost, opts: ApplianceOptions): Promise<Appliance> {
+  const { config, store, engine, devices, log } = host;
+  const dataDir = config.storage.data_dir;
+  const startedAt = Date.now();
+  const notifier = new SystemdNotifier(log, opts.env ?? process.env);
+  const monitor = new HealthMonitor({ store, engine, devices, dataDir, maxLagMs: config.unit.max_event_loop_lag_ms, probeEveryMs: opts.healthProbeEveryMs, tickMs: opts.healthTickMs });
+  const led = config.led.enabled ? new LedController(new SysfsLed(config.led.sysfs_root, config.led.name), log) : null;
+  const metrics = new StatusMetrics();
+  const listeners = new Set<() => void>();
+  const changed = () => listeners.forEach((l) => l());
+  const timers: NodeJS.Timeout[] = [];
+  let booting = true;
+  let clock: ClockState = { synchronized: null, source: 'unknown', checkedAt: Date.now() };
+  let outbox: OutboxSummary = { depth: 0, oldestQueuedAt: null, lastError: null, refused: [] };
+  let unsynced = readUnsyncedIds(dataDir).size;
+  let lastImport: ImportMarker | null = readImportMarker(dataDir);
+  let restOwed = false;
+
+  led?.update({ booting: true, importResult: null, paymentInProgress: false, attention: [], reportsWaiting: false });
+
+  const refreshClock = async () => {
+    const before = clock.synchronized;
+    clock = await probeClock(opts.clock);
+    if (before !== clock.synchronized) {
+      log[clock.synchronized ? 'info' : 'warn']({ clock }, 'clock synchronisation');
+      changed();
+    }
+  };
+  const refreshStore = async () => {
+    outbox = await outboxSummary(store);
+    const recent = await store.recent(200);
+    const unattributed = await store.unattributed();
+    restOwed = recent.some((s) => (s.payout?.rest ?? 0) > 0) || unattributed.some((u) => u.rest > 0);
+    lastImport = readImportMarker(dataDir);
+  };
+
+  const attention = (h: HealthState): string[] => {
+    const out: string[] = [];
+    if (restOwed) out.push('rest amount owed to a customer');
+    for (const d of h.devices) if (d.state === 'fault' || d.state === 'offline') out.push(`device ${d.name}: ${d.state}`);
+    if (clock.synchronized !== true) out.push(clock.synchronized === false ? 'clock not synchronised' : 'clock synchronisation unknown');
+    if (!h.ok) out.push(...h.reasons.filter((r) => !r.includes(': fault') && !r.includes(': offline')));
+    return out;
+  };
+
+  const ledInputs = (h: HealthState): LedInputs => {
+    const fresh = lastImport && Math.abs(Date.now() - lastImport.at) < IMPORT_RESULT_SHOWN_MS ? lastImport.result : null;
+    return { booting, importResult: fresh, paymentInProgress: engine.currentSession() !== null, attention: attention(h), reportsWaiting: outbox.depth > 0 };
+  };
+  const updateLed = () => led?.update(ledInputs(monitor.state()));
+
+  const snapshot = async (): Promise<StatusSnapshot> => {
+    const h = monitor.state();
+    const [recent, unattributed] = await Promise.all([store.recent(RECENT), store.unattributed()]);
+    return buildSnapshot({
+      version: opts.version,
+      startedAt,
+      now: Date.now(),
+      config,
+      booting,
+      led: led?.code() ?? null,
+      attention: attention(h),
+      health: h,
+      current: engine.currentSession(),
+      hoppers: devices.dispenser?.levels() ?? {},
+      outbox,
+      recent,
+      unattributed,
+      clock,
+      unsyncedFinishes: unsynced,
+      lastImport,
+      notify: { enabled: notifier.enabled, watchdogMs: notifier.watchdogMs },
+    });
+  };
+
+  const onChanged = () => {
+    updateLed();
+    changed();
+  };
+  const onFinished = (s: { _id: string; uid: string; state: string; finishedAt: number | null }) => {
+    metrics.sessionFinished(s.state);
+    if (clock.synchronized !== true) {
+      unsynced++;
+      flagUnsynced(dataDir, { _id: s._id, uid: s.uid, finishedAt: s.finishedAt }).catch((e) =>
+        log.error({ err: { message: (e as Error).message } }, 'cannot record an unsynchronised finish'),
+      );
+    }
+    void refreshStore().then(onChanged, () => undefined);
+  };
+  engine.on('changed', onChanged);
+  engine.on('finished', onFinished);
+
+  await monitor.start();
+  await Promise.all([refreshClock(), refreshStore()]);
+
+  let status: StatusServer | null = null;
+  if (config.status.enabled) {
+    status = new StatusServer({
+      port: config.status.port,
+      bind: config.status.bind,
+      language: config.status.language,
+      auth: config.status.require_auth ? { login: config.status.login, password: config.status.password } : null,
+      metrics,
+      log,
+      source: {
+        snapshot,
+        subscribe: (cb) => {
+          listeners.add(cb);
+          return () => listeners.delete(cb);
+        },
+      },
+    });
+    try {
+      await status.start();
+    } catch (e) {
+      // The page is for the technician; payments go on without it. The import's health check sees it.
+      log.error({ err: { message: (e as Error).message } }, 'status page not available');
+      status = null;
+    }
+  }
+
+  booting = false;
+  updateLed();
+  const h0 = monitor.state();
+  await notifier.notify('READY=1', `STATUS=${h0.ok ? (h0.degraded ? 'degraded: ' + h0.reasons.join('; ') : 'ready') : 'unhealthy'}`, `MAINPID=${process.pid}`);
+  log.info({ notify: notifier.enabled, watchdogMs: notifier.watchdogMs, statusPort: status?.port() ?? null, led: led?.available ?? false }, 'appliance ready');
+
+  const tickMs = opts.tickMs ?? 2000;
+  timers.push(
+    setInterval(() => {
+      void refreshStore()
+        .then(() => {
+          updateLed();
+        })
+        .catch((e) => log.warn({ err: { message: (e as Error).message } }, 'status refresh failed'));
+    }, tickMs),
+  );
+  timers.push(setInterval(() => void refreshClock(), opts.clockEveryMs ?? 60_000));
+
+  if (notifier.watchdogMs !== null) {
+    // Ping at a third of WatchdogSec: two missed pings in a row are survived.
+    let lastState = '';
+    const ping = () => {
+      const h = monitor.state();
+      const st = h.ok ? (h.degraded ? 'degraded' : 'ok') : 'unhealthy';
+      if (h.ok) void notifier.notify('WATCHDOG=1', ...(st !== lastState ? [`STATUS=${st}${h.reasons.length ? ': ' + h.reasons.join('; ') : ''}`] : []));
+      else if (st !== lastState) {
+        log.error({ reasons: h.reasons }, 'unhealthy: watchdog not fed, systemd will restart the daemon');
+        void notifier.notify(`STATUS=unhealthy: ${h.reasons.join('; ')}`);
+      }
+      lastState = st;
+    };
+    timers.push(setInterval(ping, Math.max(500, Math.floor(notifier.watchdogMs / 3))));
+  }
+  for (const t of timers) t.unref();
+
+  let stopped = false;
+  return {
+    health: () => monitor.state(),
+    snapshot,
+    statusPort: () => status?.port() ?? null,
+    notifier,
+    led,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await notifier.notify('STOPPING=1');
+      for (const t of timers) clearInterval(t);
+      engine.off('changed', onChanged);
+      engine.off('finished', onFinished);
+      monitor.stop();
+      await status?.stop();
+      led?.stop();
+      notifier.close();
+    },
+  };
+}
+

@@ -1,0 +1,61 @@
+/**
+ * /metrics in the Prometheus text format (issue 6, item 5: a fleet is watched with Prometheus and
+ * Grafana). A registry of our own (not prom-client's global one), filled from the same snapshot as the
+ * page at each scrape, plus Node's process metrics.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StatusSnapshot } from './snapshot.js';
+
+const DEVICE_STATES = ['ok', 'degraded', 'fault', 'offline'] as const;
+
+export class StatusMetrics {
+  readonly registry = new Registry();
+  private readonly g: Record<string, Gauge<string>>;
+  private readonly finished: Counter<'state'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'paypoint_' });
+    const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [this.registry] });
+    this.g = {
+      info: gauge('paypoint_build_info', 'Always 1; the labels say which firmware and unit.', ['version', 'terminal_id']),
+      uptime: gauge('paypoint_uptime_seconds', 'Seconds since the daemon started.'),
+      healthy: gauge('paypoint_healthy', '1 while the watchdog is fed (event loop responsive, store writable).'),
+      degraded: gauge('paypoint_degraded', '1 while some device is in fault or offline.'),
+      attention: gauge('paypoint_attention', '1 while the LED shows attention (rest owed, device fault, clock not synchronised).'),
+      session: gauge('paypoint_session_active', '1 while a payment session is in progress.'),
+      device: gauge('paypoint_device_state', '1 for the state each device is in.', ['device', 'kind', 'state']),
+      hopper: gauge('paypoint_hopper_coins', 'Coins held by the change dispenser, by coin value in kopecks.', ['value']),
+      depth: gauge('paypoint_outbox_depth', 'Reports waiting to be delivered to the processing server.'),
+      oldest: gauge('paypoint_outbox_oldest_age_seconds', 'Age of the oldest undelivered report (0: none).'),
+      refused: gauge('paypoint_outbox_refused', 'Undelivered reports the processing server refused at least once.'),
+      clock: gauge('paypoint_clock_synchronized', '1 synchronised, 0 not, -1 unknown.'),
+      lag: gauge('paypoint_event_loop_lag_ms', 'Lateness of the last event-loop tick, ms.'),
+    };
+    this.finished = new Counter({ name: 'paypoint_sessions_finished_total', help: 'Sessions finished since the daemon started, by final state.', labelNames: ['state'], registers: [this.registry] });
+  }
+
+  sessionFinished(state: string): void {
+    this.finished.inc({ state });
+  }
+
+  async render(s: StatusSnapshot): Promise<string> {
+    const g = this.g;
+    g.info.reset();
+    g.info.set({ version: s.version, terminal_id: s.unit.terminalId }, 1);
+    g.uptime.set(s.uptimeS);
+    g.healthy.set(s.health.ok ? 1 : 0);
+    g.degraded.set(s.health.degraded ? 1 : 0);
+    g.attention.set(s.attention.length > 0 ? 1 : 0);
+    g.session.set(s.session ? 1 : 0);
+    g.device.reset();
+    for (const d of s.devices) for (const st of DEVICE_STATES) g.device.set({ device: d.name, kind: d.kind, state: st }, d.state === st ? 1 : 0);
+    g.hopper.reset();
+    for (const h of s.cash.hoppers) g.hopper.set({ value: String(h.value) }, h.count);
+    g.depth.set(s.outbox.depth);
+    g.oldest.set(s.outbox.oldestQueuedAt === null ? 0 : Math.max(0, (s.now - s.outbox.oldestQueuedAt) / 1000));
+    g.refused.set(s.outbox.refused.length);
+    g.clock.set(s.clock.synchronized === null ? -1 : s.clock.synchronized ? 1 : 0);
+    g.lag.set(s.health.eventLoopLagMs);
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Digital lines, the only thing line-driven devices (pulse coin acceptor, pulse bill validator, hoppers,
+ * inhibit relays, sensors) need from hardware. Implemented by the Pi's GPIO (onoff-gpio.ts), the
+ * MCP23017 expander (drivers/mcp23017) and the simulator (sim-lines.ts), so a device can be wired to
+ * any of them (issue 4, items 1 and 2).
+ *
+ * Levels are logical: with `activeLow` the line reads 1 when the wire is at 0 V (open-collector outputs
+ * of coin mechanisms pull the line low while active).
+ */
+export type Level = 0 | 1;
+
+export interface Edge {
+  /** Logical level after the edge. */
+  level: Level;
+  /** process.hrtime.bigint() taken as early as the implementation can (monotonic, nanoseconds). */
+  at: bigint;
+}
+
+export interface InputLine {
+  readonly name: string;
+  read(): Promise<Level>;
+  /** Calls `handler` on every change; returns the unsubscribe function. */
+  onEdge(handler: (edge: Edge) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface OutputLine {
+  readonly name: string;
+  write(level: Level): Promise<void>;
+  /** The level last written. */
+  read(): Promise<Level>;
+  close(): Promise<void>;
+}
+
+export interface InputOptions {
+  activeLow?: boolean;
+  /** Internal pull resistor where the chip has one (MCP23017: pull-up only; Pi GPIO: set in config.txt). */
+  pull?: 'up' | 'none';
+}
+
+export interface OutputOptions {
+  activeLow?: boolean;
+  /** Level driven from the moment the line is claimed (an inhibit must not glitch open at boot). */
+  initial: Level;
+}
+
+/** A source of lines: the Pi's GPIO header, an I/O expander, or the simulator. */
+export interface LineProvider {
+  readonly name: string;
+  input(pin: number, options?: InputOptions): Promise<InputLine>;
+  output(pin: number, options: OutputOptions): Promise<OutputLine>;
+  close(): Promise<void>;
+}
+
+export function now(): bigint {
+  return process.hrtime.bigint();
+}
+
+export const NS_PER_MS = 1_000_000n;
+
+/** Milliseconds between two edge timestamps, as a float. */
+export function msBetween(from: bigint, to: bigint): number {
+  return Number(to - from) / 1e6;
+}

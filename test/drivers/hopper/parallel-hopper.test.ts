@@ -1,0 +1,94 @@
+import t from 'tap';
+import { SimLines } from '../../../src/transports/gpio/sim-lines.js';
+import { simHopper } from './hopper-harness.js';
+
+t.test('pays the count asked, one onCoin per coin, motor off at the count', async (t) => {
+  const { hopper, device, motorWire } = await simHopper(new SimLines(), 0, 100, { coins: 20 });
+  await hopper.start();
+  const seen: number[] = [];
+  const run = await hopper.pay(5, async () => {
+    seen.push(device.dropped);
+  });
+  t.same(run, { coins: 5, stop: 'done' });
+  t.same(seen, [1, 2, 3, 4, 5]);
+  t.equal(device.dropped, 5);
+  t.equal(motorWire.get(), 0);
+  t.same(hopper.condition(), { kind: 'ok' });
+  await hopper.stop();
+});
+
+t.test('late coins after the motor stops are counted and reported', async (t) => {
+  const { hopper, device, log } = await simHopper(new SimLines(), 0, 100, { coins: 20, runDownCoins: 1 });
+  await hopper.start();
+  let n = 0;
+  const run = await hopper.pay(3, async () => {
+    n++;
+  });
+  t.same(run, { coins: 4, stop: 'done' });
+  t.equal(n, 4);
+  t.equal(device.dropped, 4);
+  t.ok(log.at('warn').some((e) => e.msg === 'hopper: late coin counted'));
+  await hopper.stop();
+});
+
+t.test('each onCoin is awaited before the payout resolves, in order', async (t) => {
+  const { hopper } = await simHopper(new SimLines(), 0, 100, { coins: 20, coinIntervalMs: 30, pulseMs: 10 });
+  await hopper.start();
+  const done: number[] = [];
+  let i = 0;
+  const run = await hopper.pay(4, async () => {
+    const me = ++i;
+    // A slow store: slower than the coins come.
+    await new Promise((r) => setTimeout(r, 60));
+    done.push(me);
+  });
+  t.equal(run.coins, 4);
+  t.same(done, [1, 2, 3, 4]);
+  await hopper.stop();
+});
+
+t.test('runs empty: the sensor tells empty; no sensor: no-coin', async (t) => {
+  const a = await simHopper(new SimLines(), 0, 100, { coins: 2 });
+  await a.hopper.start();
+  t.same(await a.hopper.pay(5, async () => {}), { coins: 2, stop: 'empty' });
+  t.same(a.hopper.condition(), { kind: 'empty' });
+  t.same(await a.hopper.pay(1, async () => {}), { coins: 0, stop: 'empty' }, 'empty sensor: motor not even started');
+  await a.hopper.stop();
+
+  const b = await simHopper(new SimLines(), 0, 100, { coins: 2 }, { sensor: false });
+  await b.hopper.start();
+  t.same(await b.hopper.pay(5, async () => {}), { coins: 2, stop: 'no-coin' });
+  await b.hopper.stop();
+});
+
+t.test('jams mid-payout: without an error train it is jammed (sensor says not empty)', async (t) => {
+  const { hopper, device, motorWire } = await simHopper(new SimLines(), 0, 100, { coins: 20 });
+  device.jamAfter = 2;
+  await hopper.start();
+  t.same(await hopper.pay(5, async () => {}), { coins: 2, stop: 'jammed' });
+  t.equal(motorWire.get(), 0);
+  hopper.reset();
+  device.refill(20);
+  t.same(await hopper.pay(1, async () => {}), { coins: 1, stop: 'done' });
+  await hopper.stop();
+});
+
+t.test('an error code train stops the motor and is reported with its meaning', async (t) => {
+  const { hopper, device } = await simHopper(new SimLines(), 0, 100, { coins: 20 }, { errorLine: true, driver: { noCoinTimeoutMs: 2_000 } });
+  device.jamAfter = 1;
+  device.jamErrorCode = 3;
+  await hopper.start();
+  t.same(await hopper.pay(5, async () => {}), { coins: 1, stop: 'error', errorCode: 3 });
+  t.same(hopper.condition(), { kind: 'error', code: 3, meaning: 'coin jam at the exit' });
+  await hopper.stop();
+});
+
+t.test('a failing onCoin (store down) makes the payout reject after the motor stopped', async (t) => {
+  const { hopper, motorWire } = await simHopper(new SimLines(), 0, 100, { coins: 20 });
+  await hopper.start();
+  await t.rejects(hopper.pay(2, async () => {
+    throw new Error('store down');
+  }), /store down/);
+  t.equal(motorWire.get(), 0);
+  await hopper.stop();
+});

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Appliance boot test (issue 7, item 4): the cached base root file system. A minimal Debian 12 built with
+# mmdebstrap, holding only what the units need at run time: systemd (PID 1, journald, sysusers,
+# tmpfiles), dbus (timedatectl, used by the daemon's clock check), fuse + fusefat (the import mounts a
+# FAT image file through fusefat: this build machine's kernel has no vfat) and libcurl4 (node-libcurl's
+# addon links it). Node and the application are NOT in the base: install-app.sh adds them on every run.
+#
+# Usage: build-rootfs.sh   -> prints the path of the base directory (built once, then reused).
+# The cache key is a hash of this file (package list and every setting below) and of mmdebstrap's
+# version, so changing either builds a new base; older bases are removed.
+set -euo pipefail
+
+CACHE_DIR=${PAYPOINT_IMAGE_CACHE:-/var/cache/paypoint-image-test}
+SUITE=bookworm
+MIRROR=${PAYPOINT_IMAGE_MIRROR:-http://deb.debian.org/debian}
+PACKAGES=systemd,dbus,fuse,fusefat,libcurl4
+# The test talks to the container through nsenter; no login, no first-boot questions, no documentation.
+MACHINE_ID=5e1f0a7c2b9d4e6f8a1b3c5d7e9f0a2b
+
+self=$(readlink -f "${BASH_SOURCE[0]}")
+key=$( { cat "$self"; mmdebstrap --version; } | sha256sum | cut -c1-16)
+base="$CACHE_DIR/base-$key"
+
+if [ -f "$base/.complete" ]; then
+  echo "$base"
+  exit 0
+fi
+
+mkdir -p "$CACHE_DIR"
+tmp="$CACHE_DIR/.building-$key-$$"
+rm -rf "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+echo "building the base root file system ($SUITE, $PACKAGES) in $tmp" >&2
+mmdebstrap --mode=root --variant=minbase --quiet \
+  --include="$PACKAGES" \
+  --dpkgopt='path-exclude=/usr/share/man/*' \
+  --dpkgopt='path-exclude=/usr/share/doc/*' \
+  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' \
+  --dpkgopt='path-exclude=/usr/share/info/*' \
+  "$SUITE" "$tmp" "$MIRROR" >&2
+# First boot must not ask anything: a fixed machine ID, hostname, locale and time zone; no consoles.
+echo "$MACHINE_ID" >"$tmp/etc/machine-id"
+echo paypoint-test >"$tmp/etc/hostname"
+echo LANG=C.UTF-8 >"$tmp/etc/locale.conf"
+ln -sf /usr/share/zoneinfo/Etc/UTC "$tmp/etc/localtime"
+for unit in systemd-firstboot.service console-getty.service getty@.service; do
+  ln -sf /dev/null "$tmp/etc/systemd/system/$unit"
+done
+rm -rf "$tmp"/var/cache/apt/* "$tmp"/var/lib/apt/lists/*
+touch "$tmp/.complete"
+# Only one base is kept: the others were built from an older package list.
+for old in "$CACHE_DIR"/base-*; do
+  [ "$old" = "$base" ] || [ ! -d "$old" ] || rm -rf "$old"
+done
+mv "$tmp" "$base"
+trap - EXIT
+echo "$base"

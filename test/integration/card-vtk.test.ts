@@ -1,0 +1,143 @@
+/**
+ * Issue 5 end to end: the real daemon with the VTK driver, against the VTK terminal simulator, including
+ * the hard case: the daemon SIGKILLed while the terminal is authorising, then restarted. The terminal
+ * runs as its own process (TCP on loopback), so it lives on across the daemon's death like a real one.
+ */
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { SessionStore } from '../../src/services/store/session-store.js';
+import { REPO, payXml, pollXml, returnCode, simCmd, soapPost, startDaemonProcess, tempDir, type DaemonProcess } from '../helpers/daemon.js';
+
+interface SimEvent {
+  event: string;
+  [k: string]: unknown;
+}
+
+interface TerminalSim {
+  child: ChildProcess;
+  port: number;
+  events: SimEvent[];
+  send(line: string): void;
+  waitFor(pred: (e: SimEvent) => boolean, what: string, timeoutMs?: number): Promise<SimEvent>;
+  stop(): void;
+}
+
+async function startTerminal(): Promise<TerminalSim> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/drivers/vtk/vtk-sim-main.ts'), '--tcp', '0', '--mode', 'manual'], { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO });
+  const events: SimEvent[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      events.push(JSON.parse(line) as SimEvent);
+    } catch {
+      return;
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  const sim: TerminalSim = {
+    child,
+    port: 0,
+    events,
+    send: (line) => child.stdin!.write(line + '\n'),
+    waitFor(pred, what, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`terminal: no ${what} in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-8))}`)), timeoutMs);
+        const check = (): void => {
+          const hit = events.find(pred);
+          if (hit) {
+            clearTimeout(timer);
+            resolve(hit);
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
+  const ready = await sim.waitFor((e) => e.event === 'ready', 'ready');
+  sim.port = ready.tcp as number;
+  return sim;
+}
+
+function config(port: number): string {
+  return `[devices]\ncard = "vtk"\n[devices.vtk]\ntransport = "tcp"\nhost = "127.0.0.1"\nport = ${port}\nkeepalive_s = 2\n`;
+}
+
+async function pollUntil(d: DaemonProcess, uid: string, want: number, timeoutMs = 30_000): Promise<number | null> {
+  const end = Date.now() + timeoutMs;
+  let got: number | null = null;
+  while (Date.now() < end) {
+    got = returnCode((await soapPost(d.url, pollXml(uid))).body);
+    if (got === want) return got;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return got;
+}
+
+async function storedSession(dataDir: string, uid: string) {
+  const store = await SessionStore.open(dataDir);
+  return (await store.byUid(uid, 0))[0];
+}
+
+const isVrp = (e: SimEvent): boolean => e.event === 'rx' && String(e.msg).startsWith('VRP');
+
+t.test('card payment with the simulated VTK terminal inside the daemon (card = "vtk-sim")', async (t) => {
+  const d = await startDaemonProcess({ configText: '[devices]\ncard = "vtk-sim"\n' });
+  t.equal(returnCode((await soapPost(d.url, payXml('vs-1', 2500))).body), 0);
+  // The offer reaches the simulated terminal asynchronously: retry the customer's action briefly.
+  let r = await simCmd(d, 'card', 'decline');
+  for (let i = 0; i < 20 && r.code !== 0; i++) {
+    await new Promise((res) => setTimeout(res, 250));
+    r = await simCmd(d, 'card', 'decline');
+  }
+  t.equal(r.code, 0, r.out);
+  t.equal(returnCode((await soapPost(d.url, pollXml('vs-1'))).body), 1, 'a decline leaves the session open');
+  r = await simCmd(d, 'card', 'approve');
+  for (let i = 0; i < 20 && r.code !== 0; i++) {
+    await new Promise((res) => setTimeout(res, 250));
+    r = await simCmd(d, 'card', 'approve');
+  }
+  t.equal(r.code, 0, r.out);
+  t.equal(returnCode((await soapPost(d.url, pollXml('vs-1'))).body), 0, 'answered only after the approval was stored');
+  await d.stop();
+  const s = await storedSession(d.dataDir, 'vs-1');
+  t.same([s.report?.pay_type, s.report?.pay_amount, s.report?.charge_amount], [1, 2500, 0], 'the report says pay_type 1');
+});
+
+for (const outcome of ['approve', 'decline'] as const) {
+  t.test(`daemon SIGKILLed mid-authorisation, the terminal ${outcome}s meanwhile`, async (t) => {
+    const sim = await startTerminal();
+    t.teardown(() => sim.stop());
+    const dataDir = tempDir();
+    let d = await startDaemonProcess({ dataDir, configText: config(sim.port) });
+    t.teardown(() => d.kill9());
+    t.equal(returnCode((await soapPost(d.url, payXml('hard-1', 2500))).body), 0);
+    await sim.waitFor(isVrp, 'VRP');
+    await d.kill9(); // the power cut: the card is being authorised at the terminal right now
+    sim.send(outcome);
+    await sim.waitFor((e) => e.event === 'settled', 'settled');
+    d = await startDaemonProcess({ dataDir, port: d.port, configText: config(sim.port) });
+    if (outcome === 'approve') {
+      t.equal(await pollUntil(d, 'hard-1', 0), 0, 'the approval was learned from the terminal: paid');
+      await sim.waitFor((e) => e.event === 'fin' && e.finAmount === 2500, 'FIN 2500');
+      await d.stop();
+      const s = await storedSession(dataDir, 'hard-1');
+      t.same([s.state, s.report?.pay_type, s.credited], ['paid', 1, 2500], 'no lost approval');
+      const approvals = sim.events.filter((e) => e.event === 'settled' && e.state === 'approved');
+      t.equal(approvals.length, 1, 'the card was charged exactly once (no double charge)');
+    } else {
+      // The decline is learned; the session goes on and the customer pays cash instead.
+      await new Promise((r) => setTimeout(r, 1500));
+      t.equal(returnCode((await soapPost(d.url, pollXml('hard-1'))).body), 1, 'still in progress after the decline');
+      const paid = await simCmd(d, 'bill', '50');
+      t.equal(paid.code, 0, paid.out);
+      t.equal(await pollUntil(d, 'hard-1', 0), 0);
+      await d.stop();
+      const s = await storedSession(dataDir, 'hard-1');
+      t.same([s.report?.pay_type, s.report?.pay_amount, s.report?.charge_amount], [0, 5000, 2500]);
+      t.equal(sim.events.filter((e) => e.event === 'settled' && e.state === 'approved').length, 0, 'nothing was charged to the card');
+    }
+  });
+}

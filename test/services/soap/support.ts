@@ -1,0 +1,61 @@
+/** Helpers shared by the SOAP service tests: what the daemon stored, what a fault says, waiting on PayPoll. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pollXml, returnCode, soapPost } from '../../helpers/daemon.js';
+
+/** The newest version of a session in the daemon's nedb datafile (the last line for its uid wins). */
+export function storedSession(dataDir: string, uid: string): Record<string, unknown> | null {
+  let found: Record<string, unknown> | null = null;
+  for (const line of readFileSync(join(dataDir, 'sessions.db'), 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (doc.uid === uid) found = doc;
+  }
+  return found;
+}
+
+export interface ParsedFault {
+  faultcode: string;
+  faultstring: string;
+  code: number | null;
+}
+
+/**
+ * Reads a SOAP 1.1 fault out of a response body, checking its shape on the way: the SOAP 1.1 envelope
+ * namespace, Envelope/Body/Fault, faultcode and faultstring present. Returns null when it is not one.
+ */
+export function parseFault(body: string): ParsedFault | null {
+  const env = /^(?:<\?xml[^>]*\?>)?<(\w+):Envelope xmlns:\1="http:\/\/schemas\.xmlsoap\.org\/soap\/envelope\/"><\1:Body><\1:Fault>([\s\S]*)<\/\1:Fault><\/\1:Body><\/\1:Envelope>$/.exec(body);
+  if (!env) return null;
+  const fc = /<faultcode>([^<]*)<\/faultcode>/.exec(env[2]);
+  const fs = /<faultstring>([^<]*)<\/faultstring>/.exec(env[2]);
+  const code = /<(?:\w+:)?code>(\d+)<\/(?:\w+:)?code>/.exec(env[2]);
+  if (!fc || !fs) return null;
+  return { faultcode: fc[1], faultstring: fs[1], code: code ? Number(code[1]) : null };
+}
+
+/** Leaked stack frames or source paths in a response body. */
+export const STACK_TRACE = /\bat [\w.<>]+ \(|\bat file:|\.ts:\d|\.js:\d|node:internal|node_modules/;
+
+/** PayPoll over plain HTTP. */
+export async function pollCode(url: string, uid: string, headers: Record<string, string> = {}): Promise<number | null> {
+  return returnCode((await soapPost(url, pollXml(uid), headers)).body);
+}
+
+/**
+ * Polls until PayPoll answers something other than `from` (a paid session passes through dispensing
+ * change before it answers 0). Bounded by a number of tries, not asserted as a time.
+ */
+export async function pollUntilNot(ask: () => Promise<number | null>, from: number, tries = 100): Promise<number | null> {
+  let r = await ask();
+  for (let i = 0; i < tries && r === from; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    r = await ask();
+  }
+  return r;
+}

@@ -1,0 +1,69 @@
+/**
+ * The status page in a real browser (issue 6, "Done when": "its page shows a payment live in a real
+ * browser"): Debian's Chromium, driven by playwright-core, against the real daemon process. A payment is
+ * started over SOAP and paid with simulated coins while the page is open; the page must follow each
+ * step without a reload. Screenshots go to test-artifacts/ (gitignored).
+ */
+import t from 'tap';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { REPO, freePort, payXml, returnCode, simCmd, soapPost, startDaemonProcess, tempDir } from '../../helpers/daemon.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(REPO, 'test-artifacts');
+
+t.test('the page shows a payment live, in Russian, then in English', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
+    return;
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const statusPort = await freePort();
+  const d = await startDaemonProcess({
+    configText: `[unit]\nname = "Магазин №3"\n[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nsysfs_root = "${tempDir('paypoint-noleds-')}"\n`,
+  });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  t.teardown(async () => {
+    await browser.close();
+    await d.stop();
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${statusPort}/`);
+  await page.locator('#live[data-live="1"]').waitFor();
+  t.equal(await page.locator('[data-t="session"]').textContent(), 'Текущая оплата', 'Russian by default');
+  t.equal(await page.locator('#session').textContent(), 'Нет активной оплаты');
+  t.equal(await page.locator('#state').textContent(), 'готов');
+
+  // The scanning terminal starts a payment; the page follows without a reload.
+  const pay = await soapPost(d.url, payXml('browser-1', 2500, [{ id: '1', name: 'Кефир', count: 1, cost: 2500 }]));
+  t.equal(returnCode(pay.body), 0);
+  await page.locator('#session .uid', { hasText: 'browser-1' }).waitFor();
+  t.equal(await page.locator('#state').textContent(), 'идёт оплата');
+  t.equal((await page.locator('#session .amount').textContent())?.replace(/\s/g, ' '), '25,00 ₽');
+
+  t.equal((await simCmd(d, 'coin', '10')).code, 0);
+  await page.locator('#session .credited', { hasText: '10,00' }).waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-payment-ru.png'), fullPage: true });
+
+  t.equal((await simCmd(d, 'bill', '50')).code, 0); // 60 for 25: 35 change
+  await page.locator('#session', { hasText: 'Нет активной оплаты' }).waitFor();
+  const row = page.locator('#sessions tr', { hasText: 'browser-1' });
+  await row.waitFor();
+  t.match(await row.textContent(), /оплачено/);
+  t.match(await row.textContent(), /ожидает/, 'its report waits in the outbox');
+  t.match(await page.locator('#outbox').textContent(), /В очереди1/);
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-paid-ru.png'), fullPage: true });
+
+  await page.locator('#lang-en').click();
+  await page.locator('[data-t="session"]', { hasText: 'Current payment' }).waitFor();
+  t.equal(await page.locator('#state').textContent(), 'ready');
+  t.match(await page.locator('#sessions tr', { hasText: 'browser-1' }).textContent(), /paid/);
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-en.png'), fullPage: true });
+  t.same(errors, [], 'no script errors on the page');
+});

@@ -1,0 +1,14 @@
+# The Raspberry Pi settings of the reference unit (UART for the bill validator / card terminal, I2C for
+# the I/O expander, the status LED overlay) come from the project's board/config.txt, appended to the
+# config.txt that meta-raspberrypi's rpi-config generates. The file is fetched from the project tree
+# (PAYPOINT_TREE, conf/layer.conf), so BitBake rebuilds the boot files when it changes.
+FILESEXTRAPATHS:prepend := "${PAYPOINT_TREE}/board:"
+SRC_URI += "file://config.txt;subdir=paypoint-board"
+
+do_deploy:append() {
+    {
+        echo ""
+        echo "# --- PayPoint board settings (board/config.txt) ---"
+        cat ${WORKDIR}/paypoint-board/config.txt
+    } >> ${DEPLOYDIR}/${BOOTFILES_DIR_NAME}/config.txt
+}
