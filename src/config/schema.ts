@@ -174,7 +174,7 @@ export const StatusSchema = z
 
 export const LedSchema = z
   .object({
-    enabled: z.boolean().default(true).describe('Drive the status LED through the Linux LED class (codes: docs/appliance.md).'),
+    enabled: z.boolean().default(true).describe('Drive the status LED through the Linux LED class (codes: README.md, "The appliance").'),
     name: z
       .string()
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'an LED class name: letters, digits, ":", "_", ".", "-"')

@@ -61,7 +61,7 @@ cleanup() {
       cp "$work"/*.log "$repo/test-artifacts/image/" 2>/dev/null
       note "logs kept in test-artifacts/image/"
     fi
-    rm -rf "$work"
+    rm -rf --one-file-system "$work"
   fi
   echo "1..$TAP_N"
   echo "# image test took $((SECONDS - started)) s"

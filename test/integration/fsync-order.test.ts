@@ -15,7 +15,7 @@ import { simSocketPath } from '../../src/services/sim-control/sim-control-protoc
 import { payXml, returnCode, soapPost, startDaemonProcess, tempDir } from '../helpers/daemon.js';
 import { READS, SYNCS, WRITES, firstAfter, provenOrder, readStrace } from './strace-trace.js';
 
-const CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices.sim]\ncard = false\n';
+const CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices]\ncard = "none"\n';
 
 function straceUsable(): string | null {
   const r = spawnSync('strace', ['-f', '-o', '/dev/null', '-e', 'trace=fdatasync', 'true'], { encoding: 'utf8' });

@@ -262,7 +262,7 @@ async function step(lane: Lane, d: DaemonProcess, n: number): Promise<void> {
 /** A kill while the daemon starts: module loading, lock, store load (which rewrites the datafile). */
 async function earlyKill(lane: Lane): Promise<void> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', lane.dataDir, '--port', String(port), '--config', lane.configFile], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', lane.dataDir, '--port', String(port), '--config', lane.configFile], { stdio: 'ignore', env: DAEMON_ENV });
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   await sleep(100 + lane.rnd() * 1500);
   child.kill('SIGKILL');
@@ -277,6 +277,13 @@ interface DaemonProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * The daemon's environment: this process's, without tap's NODE_OPTIONS (its --import of coverage hooks
+ * would be loaded into every daemon: slower starts, and a dependency on tap's own packages).
+ */
+const DAEMON_ENV: NodeJS.ProcessEnv = { ...process.env };
+delete DAEMON_ENV.NODE_OPTIONS;
+
 /** Daemons alive now, killed if the test ends early. */
 const alive = new Set<DaemonProcess>();
 let aborted = false;
@@ -290,7 +297,7 @@ let aborted = false;
 async function start(lane: Lane): Promise<DaemonProcess> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', lane.dataDir, '--port', String(port), '--config', lane.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', lane.dataDir, '--port', String(port), '--config', lane.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: DAEMON_ENV });
     const d: DaemonProcess = { child, port, dataDir: lane.dataDir, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
     alive.add(d);
     void d.exited.then(() => alive.delete(d));

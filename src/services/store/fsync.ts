@@ -27,6 +27,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const fh = await fsp.open(tmp, 'w', mode);
   try {
+    // open()'s mode is masked by the umask: under a unit's UMask=0077 (the USB import) a 0640 file came out
+    // 0600 and the daemon could not read its new configuration. The caller's mode is meant exactly.
+    await fh.chmod(mode);
     await fh.writeFile(data);
     await fh.sync();
   } finally {

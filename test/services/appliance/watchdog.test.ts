@@ -4,7 +4,7 @@
  * a store that cannot be written stops the pings (systemd then restarts the daemon); a dead driver only
  * degrades (the pings go on); no NOTIFY_SOCKET: nothing is sent. The last test runs the real daemon
  * process and freezes it with SIGSTOP: the pings stop, which is what makes systemd restart it.
- * (Under systemd itself: see docs/appliance.md; this machine's PID 1 is not systemd.)
+ * (Under systemd itself: see README.md, "The appliance"; this machine's PID 1 is not systemd.)
  */
 import t from 'tap';
 import { mkdirSync, rmSync } from 'node:fs';
