@@ -2,7 +2,15 @@
  * Builds the payment devices the configuration names (part of main's wiring): each device is either a
  * simulator or a real driver behind the same interface (src/drivers/interfaces.ts).
  */
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildBoard, type BuiltBoard } from './drivers/board/build.js';
+import { loadBoardProfile, type BoardProfile } from './drivers/board/profile.js';
+import { CcnetValidatorSim, RUB_BILL_TABLE } from './drivers/ccnet/ccnet-sim.js';
+import type { CancelButton, CashAcceptor, CashCredit, DeviceHealth } from './drivers/interfaces.js';
+import type { InputLine } from './transports/gpio/line.js';
+import { writeFileAtomic } from './services/store/fsync.js';
 import type { Config } from './config/schema.js';
 import { ErrorCode, PayPointError } from './errors.js';
 import type { CardReader, PaymentDevices } from './drivers/interfaces.js';
@@ -15,7 +23,7 @@ import { openSerialLink } from './drivers/vtk/serial-link.js';
 import { VtkCardReader } from './drivers/vtk/vtk-card-reader.js';
 import { VtkTerminalSim } from './drivers/vtk/vtk-terminal-sim.js';
 import type { Logger } from './services/log.js';
-import type { SimCardCustomer, SimDevices } from './services/sim-control/sim-control-server.js';
+import type { SimCardCustomer, SimCashCustomer, SimDevices } from './services/sim-control/sim-control-server.js';
 import { TcpLink } from './transports/tcp/tcp-link.js';
 
 export interface AssembledDevices {
@@ -81,17 +89,225 @@ function buildCard(config: Config, log: Logger, extraStops: AssembledDevices['ex
   }
 }
 
-export function assembleDevices(config: Config, log: Logger): AssembledDevices {
-  const cfg = config.devices.sim;
-  const extraStops: AssembledDevices['extraStops'] = [];
-  const coin = new SimCashAcceptor('coin-acceptor', 'coin', cfg.coins);
-  const bill = new SimCashAcceptor('bill-validator', 'bill', cfg.bills);
-  const dispenser = new SimDispenser('hoppers', cfg.hopper_coins, cfg.hopper_fill);
-  const cancel = new SimCancelButton();
-  const card = buildCard(config, log, extraStops);
+/** Where board profiles live: board/profiles/ of the installed tree (dist/.. or src/..). */
+function profilePath(name: string): string {
+  if (isAbsolute(name) || name.includes('/')) return resolve(name);
+  return fileURLToPath(new URL(`../board/profiles/${name}.json`, import.meta.url));
+}
+
+/**
+ * Resolves after the acceptor's next credit has been stored (the engine's handler resolved): the sim
+ * control channel answers the customer only then, whatever the device is behind the acceptor.
+ */
+function watchCredits(acceptor: CashAcceptor): (timeoutMs: number) => Promise<number | null> {
+  const waiters: Array<(v: number | null) => void> = [];
+  const onCredit = acceptor.onCredit.bind(acceptor);
+  acceptor.onCredit = (handler: (c: CashCredit) => Promise<void>) =>
+    onCredit(async (c) => {
+      await handler(c);
+      waiters.shift()?.(c.value);
+    });
+  return (timeoutMs) =>
+    new Promise((res) => {
+      const w = (v: number | null): void => {
+        clearTimeout(timer);
+        res(v);
+      };
+      const timer = setTimeout(() => {
+        const i = waiters.indexOf(w);
+        if (i >= 0) waiters.splice(i, 1);
+        res(null);
+      }, timeoutMs);
+      waiters.push(w);
+    });
+}
+
+/** The board's cancel button line as the payment devices' CancelButton (press = line goes active). */
+class LineCancelButton implements CancelButton {
+  private handler: (() => Promise<void>) | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private lastPress = 0n;
+  pressed: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    private readonly line: InputLine,
+  ) {}
+
+  onPress(handler: () => Promise<void>): void {
+    this.handler = handler;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.line.onEdge((e) => {
+      // 50 ms debounce: a mechanical button bounces.
+      if (e.level !== 1 || e.at - this.lastPress < 50_000_000n) return;
+      this.lastPress = e.at;
+      this.pressed = this.handler ? this.handler().catch(() => undefined) : Promise.resolve();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+  }
+
+  health(): DeviceHealth {
+    return { name: this.name, kind: 'button', state: this.unsubscribe ? 'ok' : 'offline', detail: '' };
+  }
+}
+
+/** Hopper fill levels survive restarts (issue 4, item 5): DATA_DIR/hopper-levels.json, written atomically. */
+function hopperLevelStore(dataDir: string, log: Logger): { initial: Record<number, number> | null; save: (l: Record<number, number>) => void } {
+  const file = join(dataDir, 'hopper-levels.json');
+  let initial: Record<number, number> | null = null;
+  if (existsSync(file)) {
+    try {
+      initial = JSON.parse(readFileSync(file, 'utf8')) as Record<number, number>;
+    } catch (e) {
+      log.error({ file, err: { message: (e as Error).message } }, 'hopper levels unreadable: starting from the configuration');
+    }
+  }
+  let writing: Promise<void> = Promise.resolve();
   return {
-    devices: { acceptors: [coin, bill], dispenser, card: card.reader, cancelButton: cancel },
-    sim: { coin, bill, card: card.customer, dispenser, cancel },
+    initial,
+    save: (levels) => {
+      const copy = JSON.stringify(levels);
+      writing = writing.then(() => writeFileAtomic(file, copy)).catch((e) => log.error({ err: { message: (e as Error).message } }, 'hopper levels not saved'));
+    },
+  };
+}
+
+export async function assembleDevices(config: Config, log: Logger): Promise<AssembledDevices> {
+  const dev = config.devices;
+  const cfg = dev.sim;
+  const extraStops: AssembledDevices['extraStops'] = [];
+  const usesBoard = dev.coin === 'board' || dev.bill === 'board' || dev.hoppers === 'board' || dev.cancel_button === 'board';
+
+  let board: BuiltBoard | null = null;
+  if (usesBoard) {
+    const full: BoardProfile = await loadBoardProfile(profilePath(dev.board_profile));
+    // Only the devices set to "board" are built from the profile.
+    const profile: BoardProfile = {
+      ...full,
+      coinAcceptor: dev.coin === 'board' ? full.coinAcceptor : null,
+      billValidator: dev.bill === 'board' ? full.billValidator : null,
+      hoppers: dev.hoppers === 'board' ? full.hoppers : [],
+      cancelButton: dev.cancel_button === 'board' ? full.cancelButton : null,
+    } as BoardProfile;
+    const levels = hopperLevelStore(config.storage.data_dir, log);
+    const simLevels = Object.fromEntries(cfg.hopper_coins.map((c, i) => [c, cfg.hopper_fill[i] ?? 0]));
+    board = await buildBoard(profile, {
+      simulated: dev.board_simulated,
+      log: log.child({ layer: 'driver' }),
+      hopperLevels: levels.initial ?? (dev.board_simulated ? simLevels : undefined),
+      onHopperLevels: levels.save,
+    });
+    await board.startSims();
+    const b = board;
+    extraStops.push(() => b.close());
+  }
+
+  const acceptors: CashAcceptor[] = [];
+  const sim: SimDevices = { coin: null, bill: null, card: null, dispenser: null, cancel: null };
+
+  if (dev.coin === 'sim') {
+    const coin = new SimCashAcceptor('coin-acceptor', 'coin', cfg.coins);
+    acceptors.push(coin);
+    sim.coin = coin;
+  } else if (dev.coin === 'board') {
+    const coin = board!.acceptors.find((a) => a.kind === 'coin');
+    if (coin) {
+      acceptors.push(coin);
+      const pulses = board!.sims?.coin;
+      if (pulses) {
+        const next = watchCredits(coin);
+        sim.coin = {
+          name: coin.name,
+          denominations: () => coin.denominations(),
+          async insert(value) {
+            const credited = next(5_000);
+            const r = await pulses.insert(value);
+            if (r === 'unknown') return { accepted: false, reason: 'unknown-value' };
+            if (r === 'refused') return { accepted: false, reason: 'disabled' };
+            const v = await credited;
+            return v === null ? { accepted: false, reason: 'disabled' } : { accepted: true, value: v };
+          },
+        };
+      }
+    }
+  }
+
+  if (dev.bill === 'sim') {
+    const bill = new SimCashAcceptor('bill-validator', 'bill', cfg.bills);
+    acceptors.push(bill);
+    sim.bill = bill;
+  } else if (dev.bill === 'board') {
+    const bill = board!.acceptors.find((a) => a.kind === 'bill');
+    if (bill) {
+      acceptors.push(bill);
+      const bs = board!.sims?.bill;
+      if (bs) {
+        const next = watchCredits(bill);
+        sim.bill = {
+          name: bill.name,
+          denominations: () => bill.denominations(),
+          async insert(value) {
+            const credited = next(8_000);
+            if (bs instanceof CcnetValidatorSim) {
+              const entry = RUB_BILL_TABLE.find((e) => e.value === value);
+              if (!entry) return { accepted: false, reason: 'unknown-value' };
+              if (bs.insertBill(entry.billType) === 'refused') return { accepted: false, reason: 'disabled' };
+            } else {
+              const r = await bs.insert(value);
+              if (r === 'unknown') return { accepted: false, reason: 'unknown-value' };
+              if (r === 'refused') return { accepted: false, reason: 'disabled' };
+            }
+            const v = await credited;
+            // No credit: the validator returned or rejected the bill (escrow decision, inhibit).
+            return v === null ? { accepted: false, reason: 'returned' } : { accepted: true, value: v };
+          },
+        };
+      }
+    }
+  }
+
+  let dispenser: PaymentDevices['dispenser'] = null;
+  if (dev.hoppers === 'sim') {
+    const d = new SimDispenser('hoppers', cfg.hopper_coins, cfg.hopper_fill);
+    dispenser = d;
+    sim.dispenser = d;
+  } else if (dev.hoppers === 'board') {
+    dispenser = board!.dispenser;
+    sim.dispenser = board!.dispenser;
+  }
+
+  let cancelButton: CancelButton;
+  if (dev.cancel_button === 'board' && board!.cancelButton) {
+    const button = new LineCancelButton('cancel-button', board!.cancelButton);
+    cancelButton = button;
+    const wire = board!.sims?.cancelWire;
+    const active = board!.sims?.cancelActiveLevel ?? 1;
+    sim.cancel = wire
+      ? {
+          async press() {
+            wire.set(active);
+            await new Promise((r) => setTimeout(r, 20));
+            await button.pressed;
+            wire.set((active ^ 1) as 0 | 1);
+          },
+        }
+      : null;
+  } else {
+    const c = new SimCancelButton();
+    cancelButton = c;
+    sim.cancel = c;
+  }
+
+  const card = buildCard(config, log, extraStops);
+  sim.card = card.customer;
+  return {
+    devices: { acceptors, dispenser, card: card.reader, cancelButton },
+    sim,
     extraStops,
   };
 }

@@ -55,7 +55,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     if (store.ds.lastRepair.removedBytes > 0) {
       log.warn({ removedBytes: store.ds.lastRepair.removedBytes, keptAt: store.ds.lastRepair.keptAt }, 'store: torn tail from a power cut removed (never acknowledged)');
     }
-    const { devices, sim, extraStops } = assembleDevices(config, log);
+    const { devices, sim, extraStops } = await assembleDevices(config, log);
     cleanups.push(...extraStops);
     for (const d of [...devices.acceptors, devices.dispenser, devices.card, devices.cancelButton]) {
       if (d) {

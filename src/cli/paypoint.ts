@@ -20,6 +20,7 @@ import { roublesToKopecks, simSocketPath, type SimCommand } from '../services/si
 import { configReference } from './config-doc.js';
 import { sendSimCommand } from './sim-client.js';
 import { usbImportCommand } from './usb-import.js';
+import { hwPulsesCommand } from './hw-pulses.js';
 
 const USAGE = `usage:
   paypoint serve [--config FILE] [--data-dir DIR] [--port N] [--status-port N]
@@ -29,6 +30,7 @@ const USAGE = `usage:
   paypoint sim coin RUB | bill RUB | card approve | card decline | cancel | status [--data-dir DIR] [--port N]
   paypoint processing check [--config FILE]
   paypoint reports [--pending | --refused] [--json] [--config FILE] [--data-dir DIR]
+  paypoint hw pulses LINE [--seconds N] [--trains N] [--active-low]   (calibration; daemon stopped)
 `;
 
 class UsageError extends Error {}
@@ -165,6 +167,9 @@ export async function run(argv: string[]): Promise<number> {
         throw new UsageError('processing: check');
       case 'reports':
         return reportsCmd(rest);
+      case 'hw':
+        if (rest[0] === 'pulses') return await hwPulsesCommand(rest.slice(1), (m) => new UsageError(m));
+        throw new UsageError('hw: pulses LINE');
       case 'usb-import':
         return await usbImportCommand(rest, (m) => new UsageError(m));
       case undefined:

@@ -134,6 +134,15 @@ export const DevicesSchema = z
       .enum(['sim', 'vtk-sim', 'vtk', 'none'])
       .default('sim')
       .describe('Card reader: "sim" (simple simulator), "vtk-sim" (the VTK driver against an in-process simulated Vendotek terminal), "vtk" (a real Vendotek terminal, see devices.vtk), "none".'),
+    coin: z.enum(['sim', 'board', 'none']).default('sim').describe('Coin acceptor: "sim" (simple simulator), "board" (the board profile\'s pulse acceptor), "none".'),
+    bill: z.enum(['sim', 'board', 'none']).default('sim').describe('Bill validator: "sim", "board" (the profile\'s CCNET or pulse validator), "none".'),
+    hoppers: z.enum(['sim', 'board', 'none']).default('sim').describe('Change hoppers: "sim", "board" (the profile\'s parallel hoppers), "none".'),
+    cancel_button: z.enum(['sim', 'board']).default('sim').describe('Cancel button: "sim" (only `paypoint sim cancel`) or "board" (the profile\'s button line).'),
+    board_profile: z.string().min(1).default('reference-pi4').describe('Board profile: a name in board/profiles/ (without .json) or a path to a profile file.'),
+    board_simulated: z
+      .boolean()
+      .default(false)
+      .describe('Run the "board" devices on simulated lines and a simulated CCNET validator behind a pty (driver-level simulation, for demos and tests).'),
     sim: SimDevicesSchema.default(SimDevicesSchema.parse({})),
     vtk: VtkSchema.default(VtkSchema.parse({})),
   })

@@ -68,7 +68,12 @@ export async function startDaemonProcess(opts: StartOptions = {}): Promise<Daemo
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   await new Promise<void>((res, rej) => {
     let buf = '';
-    const timer = setTimeout(() => rej(new Error(`daemon not ready in 20 s; stderr: ${stderr}`)), 20_000);
+    // A daemon that never got ready is killed: left running, its pipes kept the test process alive
+    // until tap's 300 s timeout.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`daemon not ready in 20 s; stderr: ${stderr}`));
+    }, 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;

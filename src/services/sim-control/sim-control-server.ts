@@ -1,9 +1,7 @@
 /** Serves the simulation control channel (sim-control-protocol.ts) for the simulated devices. */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
-import type { SimCashAcceptor } from '../../drivers/sim/sim-cash-acceptor.js';
-import type { SimCancelButton } from '../../drivers/sim/sim-cancel-button.js';
-import type { SimDispenser } from '../../drivers/sim/sim-dispenser.js';
+import type { InsertResult } from '../../drivers/sim/sim-cash-acceptor.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { PaymentEngine } from '../payment/payment-engine.js';
 import type { Logger } from '../log.js';
@@ -15,12 +13,20 @@ export interface SimCardCustomer {
   decline(): Promise<void>;
 }
 
+/** The customer at a cash acceptor: insert resolves once the credit is stored (or it was refused). */
+export interface SimCashCustomer {
+  readonly name: string;
+  denominations(): number[];
+  insert(value: number): Promise<InsertResult>;
+}
+
+/** What `paypoint sim` can act on; null where the configured device has no simulator behind it. */
 export interface SimDevices {
-  coin: SimCashAcceptor;
-  bill: SimCashAcceptor;
+  coin: SimCashCustomer | null;
+  bill: SimCashCustomer | null;
   card: SimCardCustomer | null;
-  dispenser: SimDispenser;
-  cancel: SimCancelButton;
+  dispenser: { levels(): Record<number, number> } | null;
+  cancel: { press(): Promise<void> } | null;
 }
 
 const MAX_LINE = 4096;
@@ -100,6 +106,7 @@ export class SimControlServer {
       case 'coin':
       case 'bill': {
         const dev = cmd.cmd === 'coin' ? this.devices.coin : this.devices.bill;
+        if (!dev) return { ok: false, code: ErrorCode.DeviceNotReady, message: `no simulated ${cmd.cmd} acceptor (the configured device is real hardware or none)` };
         const r = await dev.insert(cmd.value);
         this.log.info({ device: dev.name, value: cmd.value, accepted: r.accepted }, 'sim: cash inserted');
         if (r.accepted) return { ok: true, message: `credited ${cmd.value} kopecks`, data: { credited: cmd.value } };
@@ -121,6 +128,7 @@ export class SimControlServer {
       }
       case 'cancel': {
         const had = this.engine.currentSession() !== null;
+        if (!this.devices.cancel) return { ok: false, code: ErrorCode.DeviceNotReady, message: 'the cancel button is real hardware' };
         await this.devices.cancel.press();
         return had ? { ok: true, message: 'cancel pressed' } : { ok: false, code: ErrorCode.PaymentNoSession, message: 'no payment in progress' };
       }
@@ -129,7 +137,7 @@ export class SimControlServer {
         return {
           ok: true,
           message: s ? `session ${s.uid}: ${s.state}, credited ${s.credited} of ${s.amount}` : 'idle',
-          data: { session: s ? { uid: s.uid, state: s.state, amount: s.amount, credited: s.credited } : null, hoppers: this.devices.dispenser.levels() },
+          data: { session: s ? { uid: s.uid, state: s.state, amount: s.amount, credited: s.credited } : null, hoppers: this.devices.dispenser?.levels() ?? null },
         };
       }
     }

@@ -79,11 +79,6 @@ function complexTypes(xml: string): { schema: Record<string, string>; types: Rec
 }
 
 
-// The second daemon boots while the first test runs (boot is most of this file's time on a busy machine).
-const secondDaemon = startDaemonProcess({ configText: '[api]\npublic_url = "http://kiosk-7.shop.local:8080/"\n' });
-// Failures are reported by the test that awaits it; the daemon never outlives this process.
-secondDaemon.then((d) => process.once('exit', () => void d.child.kill()), () => undefined);
-
 t.test('the served WSDL', async (t) => {
   const d = await startDaemonProcess();
   t.teardown(() => d.stop());
@@ -158,7 +153,7 @@ t.test('the served WSDL', async (t) => {
 });
 
 t.test('with public_url configured, soap:address is that address whatever the Host', async (t) => {
-  const d = await secondDaemon;
+  const d = await startDaemonProcess({ configText: '[api]\npublic_url = "http://kiosk-7.shop.local:8080/"\n' });
   t.teardown(() => d.stop());
   t.same(soapAddress((await get(d.port, '/?wsdl')).body), ['http://kiosk-7.shop.local:8080/']);
   t.same(soapAddress((await get(d.port, '/?wsdl', { Host: 'other:1' })).body), ['http://kiosk-7.shop.local:8080/']);

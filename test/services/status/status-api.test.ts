@@ -79,10 +79,10 @@ t.test('status JSON follows a payment; outbox, sessions, cash, clock, unit', asy
   t.equal(s.session?.uid, 'web-1');
   t.equal(s.session?.amount, 1500);
   t.equal(s.session?.credited, 0);
-  await d.sim!.coin.insert(1000);
+  await d.sim!.coin!.insert(1000);
   s = await status(port);
   t.equal(s.session?.credited, 1000);
-  await d.sim!.coin.insert(1000); // 500 change from the hoppers
+  await d.sim!.coin!.insert(1000); // 500 change from the hoppers
   await until(async () => (await status(port)).session === null);
   s = await status(port);
   t.equal(s.sessions[0].uid, 'web-1');
@@ -169,7 +169,7 @@ t.test('the event stream pushes a snapshot when a session changes', async (t) =>
   t.equal(events[0].session, null, 'first event: the current state');
   t.equal(await d.engine.pay({ uid: 'sse-1', amount: 700, order: [] }), 0);
   await until(async () => events.some((e) => e.session?.uid === 'sse-1'));
-  await d.sim!.coin.insert(500);
+  await d.sim!.coin!.insert(500);
   await until(async () => events.some((e) => e.session?.uid === 'sse-1' && e.session.credited === 500));
   t.pass('the stream followed Pay and the coin');
 });

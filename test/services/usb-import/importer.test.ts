@@ -192,7 +192,7 @@ t.test('export: the session journal and report status as CSV for a date range', 
   t.equal((await importFrom(u, stick({ 'paypoint.toml': await goodFile(u, 'EXP-1') }))).status, 'applied');
   const d = u.applier.daemon!;
   t.equal(await d.engine.pay({ uid: '=cmd|evil', amount: 1000, order: [{ id: '1', name: 'Хлеб', count: '1', cost: 1000 }] }), 0);
-  await d.sim!.coin.insert(1000);
+  await d.sim!.coin!.insert(1000);
   for (let i = 0; i < 200 && d.engine.currentSession() !== null; i++) await new Promise((r) => setTimeout(r, 10));
   const today = new Date().toISOString().slice(0, 10);
   const dir = stick({ 'paypoint-export.txt': `${today} ${today}\n`, 'paypoint-secret.txt': SECRET });

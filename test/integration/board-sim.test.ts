@@ -1,0 +1,72 @@
+/**
+ * Issue 4 end to end: the real daemon on the reference board profile with every cash device simulated
+ * at the driver level (pulse trains on simulated lines, CCNET bytes over a socat pty pair, hopper coin
+ * pulses), paying with overpay and change, cancelling with a refund, and short of change.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SessionStore } from '../../src/services/store/session-store.js';
+import { payXml, pollXml, returnCode, simCmd, soapPost, startDaemonProcess, type DaemonProcess } from '../helpers/daemon.js';
+
+const BOARD = '[devices]\ncoin = "board"\nbill = "board"\nhoppers = "board"\ncancel_button = "board"\nboard_simulated = true\ncard = "none"\n';
+
+async function pollUntil(d: DaemonProcess, uid: string, want: number, timeoutMs = 20_000): Promise<number | null> {
+  const end = Date.now() + timeoutMs;
+  let got: number | null = null;
+  while (Date.now() < end) {
+    got = returnCode((await soapPost(d.url, pollXml(uid))).body);
+    if (got === want) return got;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return got;
+}
+
+async function session(dataDir: string, uid: string) {
+  return (await (await SessionStore.open(dataDir)).byUid(uid, 0))[0];
+}
+
+t.test('overpay with a coin and a CCNET bill: change from the hoppers', async (t) => {
+  const d = await startDaemonProcess({ configText: BOARD });
+  t.equal(returnCode((await soapPost(d.url, payXml('bs-1', 1500))).body), 0);
+  const coin = await simCmd(d, 'coin', '10');
+  t.equal(coin.code, 0, coin.out);
+  const bill = await simCmd(d, 'bill', '50');
+  t.equal(bill.code, 0, bill.out);
+  t.equal(await pollUntil(d, 'bs-1', 0), 0);
+  const levels = JSON.parse(readFileSync(join(d.dataDir, 'hopper-levels.json'), 'utf8')) as Record<string, number>;
+  await d.stop();
+  const s = await session(d.dataDir, 'bs-1');
+  t.same([s.credited, s.payout?.due, s.payout?.paid, s.report?.rest_amount], [6000, 4500, 4500, 0]);
+  t.same(s.credits.map((c) => [c.source, c.value]), [
+    ['coin', 1000],
+    ['bill', 5000],
+  ]);
+  t.same(levels, { 100: 100, 200: 0, 500: 99, 1000: 96 }, 'fill levels counted out and kept on disk');
+});
+
+t.test('the cancel button gives the cash back', async (t) => {
+  const d = await startDaemonProcess({ configText: BOARD });
+  t.equal(returnCode((await soapPost(d.url, payXml('bs-2', 5000))).body), 0);
+  t.equal((await simCmd(d, 'coin', '5')).code, 0);
+  t.equal((await simCmd(d, 'coin', '1')).code, 0);
+  const c = await simCmd(d, 'cancel');
+  t.equal(c.code, 0, c.out);
+  t.equal(await pollUntil(d, 'bs-2', 2), 2);
+  await d.stop();
+  const s = await session(d.dataDir, 'bs-2');
+  t.same([s.state, s.credited, s.payout?.purpose, s.payout?.paid, s.payout?.rest], ['cancelled', 600, 'refund', 600, 0]);
+});
+
+t.test('short of change: the bill is returned from escrow; coins leave a rest amount', async (t) => {
+  const d = await startDaemonProcess({ configText: BOARD + '[devices.sim]\nhopper_coins = [1000, 500, 100]\nhopper_fill = [0, 1, 2]\n' });
+  t.equal(returnCode((await soapPost(d.url, payXml('bs-3', 100))).body), 0);
+  const bill = await simCmd(d, 'bill', '50');
+  t.equal(bill.code, 1, 'change of 49 RUB cannot be given: the bill goes back');
+  t.match(bill.out, /returned/);
+  t.equal((await simCmd(d, 'coin', '10')).code, 0);
+  t.equal(await pollUntil(d, 'bs-3', 0), 0);
+  await d.stop();
+  const s = await session(d.dataDir, 'bs-3');
+  t.same([s.credited, s.report?.charge_amount, s.report?.rest_amount], [1000, 900, 200], '700 paid out (500 + 2 x 100), 200 owed');
+});
