@@ -160,3 +160,15 @@ export function simCmd(d: { dataDir: string; port: number }, ...args: string[]):
     c.on('exit', (code) => res({ code, out }));
   });
 }
+
+/** Polls PayPoll until it answers `want` (or the time runs out); returns the last answer. */
+export async function pollUntil(d: { url: string }, uid: string, want: number, timeoutMs = 30_000): Promise<number | null> {
+  const end = Date.now() + timeoutMs;
+  let got: number | null = null;
+  while (Date.now() < end) {
+    got = returnCode((await soapPost(d.url, pollXml(uid))).body);
+    if (got === want) return got;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return got;
+}

@@ -7,20 +7,10 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStore } from '../../src/services/store/session-store.js';
-import { payXml, pollXml, returnCode, simCmd, soapPost, startDaemonProcess, type DaemonProcess } from '../helpers/daemon.js';
+import { payXml, pollXml, pollUntil, returnCode, simCmd, soapPost, startDaemonProcess } from '../helpers/daemon.js';
 
 const BOARD = '[devices]\ncoin = "board"\nbill = "board"\nhoppers = "board"\ncancel_button = "board"\nboard_simulated = true\ncard = "none"\n';
 
-async function pollUntil(d: DaemonProcess, uid: string, want: number, timeoutMs = 20_000): Promise<number | null> {
-  const end = Date.now() + timeoutMs;
-  let got: number | null = null;
-  while (Date.now() < end) {
-    got = returnCode((await soapPost(d.url, pollXml(uid))).body);
-    if (got === want) return got;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return got;
-}
 
 async function session(dataDir: string, uid: string) {
   return (await (await SessionStore.open(dataDir)).byUid(uid, 0))[0];

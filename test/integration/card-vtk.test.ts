@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { SessionStore } from '../../src/services/store/session-store.js';
-import { REPO, payXml, pollXml, returnCode, simCmd, soapPost, startDaemonProcess, tempDir, type DaemonProcess } from '../helpers/daemon.js';
+import { REPO, payXml, pollXml, pollUntil, returnCode, simCmd, soapPost, startDaemonProcess, tempDir } from '../helpers/daemon.js';
 
 interface SimEvent {
   event: string;
@@ -65,16 +65,6 @@ function config(port: number): string {
   return `[devices]\ncard = "vtk"\n[devices.vtk]\ntransport = "tcp"\nhost = "127.0.0.1"\nport = ${port}\nkeepalive_s = 2\n`;
 }
 
-async function pollUntil(d: DaemonProcess, uid: string, want: number, timeoutMs = 30_000): Promise<number | null> {
-  const end = Date.now() + timeoutMs;
-  let got: number | null = null;
-  while (Date.now() < end) {
-    got = returnCode((await soapPost(d.url, pollXml(uid))).body);
-    if (got === want) return got;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return got;
-}
 
 async function storedSession(dataDir: string, uid: string) {
   const store = await SessionStore.open(dataDir);

@@ -60,6 +60,12 @@ export class SystemdApplier implements Applier {
     if (r.code !== 0) throw new Error(`systemctl restart ${this.o.unit} exited with ${r.code}`);
   }
 
+  /** systemd's restart counter of the unit (NRestarts), or null where it cannot be read. */
+  private async restarts(): Promise<number | null> {
+    const r = await run(this.o.systemctl ?? 'systemctl', ['show', '-p', 'NRestarts', '--value', this.o.unit], 5000);
+    return r.code === 0 && /^\d+$/.test(r.out) ? Number(r.out) : null;
+  }
+
   async healthyNow(cfg: Config): Promise<boolean> {
     const a = await run(this.o.systemctl ?? 'systemctl', ['is-active', this.o.unit], 5000);
     if (a.out !== 'active') return false;
@@ -73,7 +79,13 @@ export class SystemdApplier implements Applier {
     const poll = this.o.pollMs ?? 1000;
     const deadline = Date.now() + timeoutMs;
     let since: number | null = null;
+    // A file that validates but makes the daemon exit at start (a bind address the unit does not have)
+    // would let Restart=always burn through StartLimitBurst and reboot the unit, on the same bad file,
+    // before the timeout: give up as soon as systemd has restarted the daemon twice since the apply.
+    const baseline = await this.restarts();
     while (Date.now() < deadline) {
+      const restarts = await this.restarts();
+      if (baseline !== null && restarts !== null && restarts - baseline >= 2) return false;
       if (await this.healthyNow(cfg)) {
         since ??= Date.now();
         if (Date.now() - since >= settle) return true;

@@ -37,6 +37,10 @@ do_compile_ts() {
     rm -rf dist/services/soap/wsdl
     mkdir -p dist/services/soap
     cp -r src/services/soap/wsdl dist/services/soap/wsdl
+    # The same asset copies as `make build` (the processing server's WSDL for the Register client).
+    rm -rf dist/services/reports/wsdl
+    mkdir -p dist/services/reports
+    cp -r src/services/reports/wsdl dist/services/reports/wsdl
 }
 addtask compile_ts after do_prepare_recipe_sysroot before do_configure
 do_compile_ts[depends] += "nodejs-native:do_populate_sysroot"
