@@ -5,9 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBoard, type BuiltBoard } from './drivers/board/build.js';
-import { loadBoardProfile, type BoardProfile } from './drivers/board/profile.js';
-import { CcnetValidatorSim, RUB_BILL_TABLE } from './drivers/ccnet/ccnet-sim.js';
+import type { BuiltBoard } from './drivers/board/build.js';
+import type { BoardProfile } from './drivers/board/profile.js';
 import type { CancelButton, CashAcceptor, CashCredit, DeviceHealth } from './drivers/interfaces.js';
 import type { InputLine } from './transports/gpio/line.js';
 import { writeFileAtomic } from './services/store/fsync.js';
@@ -18,13 +17,8 @@ import { SimCancelButton } from './drivers/sim/sim-cancel-button.js';
 import { SimCardReader } from './drivers/sim/sim-card-reader.js';
 import { SimCashAcceptor } from './drivers/sim/sim-cash-acceptor.js';
 import { SimDispenser } from './drivers/sim/sim-dispenser.js';
-import { memoryLinkPair } from './drivers/vtk/memory-link.js';
-import { openSerialLink } from './drivers/vtk/serial-link.js';
-import { VtkCardReader } from './drivers/vtk/vtk-card-reader.js';
-import { VtkTerminalSim } from './drivers/vtk/vtk-terminal-sim.js';
 import type { Logger } from './services/log.js';
 import type { SimCardCustomer, SimCashCustomer, SimDevices } from './services/sim-control/sim-control-server.js';
-import { TcpLink } from './transports/tcp/tcp-link.js';
 
 export interface AssembledDevices {
   devices: PaymentDevices;
@@ -34,7 +28,9 @@ export interface AssembledDevices {
   extraStops: Array<() => Promise<void> | void>;
 }
 
-function buildCard(config: Config, log: Logger, extraStops: AssembledDevices['extraStops']): { reader: CardReader | null; customer: SimCardCustomer | null } {
+// Drivers of real hardware (and their native addons: serialport, onoff, i2c-bus) are loaded only when the
+// configuration uses them: a simulated unit starts faster and smaller.
+async function buildCard(config: Config, log: Logger, extraStops: AssembledDevices['extraStops']): Promise<{ reader: CardReader | null; customer: SimCardCustomer | null }> {
   const dataDir = config.storage.data_dir;
   const vtk = config.devices.vtk;
   const vtkLog = log.child({ device: 'card' });
@@ -54,6 +50,9 @@ function buildCard(config: Config, log: Logger, extraStops: AssembledDevices['ex
       return { reader: r, customer: r };
     }
     case 'vtk': {
+      const { VtkCardReader } = await import('./drivers/vtk/vtk-card-reader.js');
+      const { openSerialLink } = await import('./drivers/vtk/serial-link.js');
+      const { TcpLink } = await import('./transports/tcp/tcp-link.js');
       const reader =
         vtk.transport === 'serial'
           ? new VtkCardReader({ ...common, framing: 'serial', open: () => openSerialLink(vtk.serial_path) })
@@ -61,6 +60,9 @@ function buildCard(config: Config, log: Logger, extraStops: AssembledDevices['ex
       return { reader, customer: null };
     }
     case 'vtk-sim': {
+      const { VtkCardReader } = await import('./drivers/vtk/vtk-card-reader.js');
+      const { VtkTerminalSim } = await import('./drivers/vtk/vtk-terminal-sim.js');
+      const { memoryLinkPair } = await import('./drivers/vtk/memory-link.js');
       // The real VTK driver against a simulated Vendotek terminal in this process (manual mode: the
       // customer's `paypoint sim card approve|decline` decides).
       const terminal = new VtkTerminalSim({ framing: 'serial', mode: 'manual' });
@@ -185,6 +187,8 @@ export async function assembleDevices(config: Config, log: Logger): Promise<Asse
 
   let board: BuiltBoard | null = null;
   if (usesBoard) {
+    const { buildBoard } = await import('./drivers/board/build.js');
+    const { loadBoardProfile } = await import('./drivers/board/profile.js');
     const full: BoardProfile = await loadBoardProfile(profilePath(dev.board_profile));
     // Only the devices set to "board" are built from the profile.
     const profile: BoardProfile = {
@@ -242,6 +246,7 @@ export async function assembleDevices(config: Config, log: Logger): Promise<Asse
     acceptors.push(bill);
     sim.bill = bill;
   } else if (dev.bill === 'board') {
+    const { CcnetValidatorSim, RUB_BILL_TABLE } = await import('./drivers/ccnet/ccnet-sim.js');
     const bill = board!.acceptors.find((a) => a.kind === 'bill');
     if (bill) {
       acceptors.push(bill);
@@ -303,7 +308,7 @@ export async function assembleDevices(config: Config, log: Logger): Promise<Asse
     sim.cancel = c;
   }
 
-  const card = buildCard(config, log, extraStops);
+  const card = await buildCard(config, log, extraStops);
   sim.card = card.customer;
   return {
     devices: { acceptors, dispenser, card: card.reader, cancelButton },
