@@ -58,12 +58,13 @@ lint:
 test: deps build
 	npx tap
 
-# Appliance boot test (issue 7, item 4; test/image/boot-test.sh): boots a minimal Debian 12 with the daemon,
-# its units and udev rules installed as the image installs them in systemd-nspawn, and checks readiness,
+# Appliance boot test (issue 7, item 4; test/image/README.md): boots a minimal Debian 12 holding the daemon,
+# its units and udev rules, installed as the image installs them, in systemd-nspawn, and checks readiness,
 # SOAP, the status page, the watchdog and the USB-stick import. Needs root. The base root file system is
-# cached in /var/cache/paypoint-image-test (PAYPOINT_IMAGE_CACHE); the application layer is new every run.
-# Ends with "image test: N passed, N failed" (.ci/run adds it to tap's counts).
-test-image: deps build
+# cached in /var/cache/paypoint-image-test (PAYPOINT_IMAGE_CACHE); the application layer (compiled by the
+# test itself, not taken from dist/) is new every run. Ends with "image test: N passed, N failed"
+# (.ci/run adds it to tap's counts).
+test-image: deps
 	test/image/boot-test.sh
 
 bench: deps build

@@ -4,14 +4,17 @@
  * one way every benchmark prints its figures: the measurement, the baseline measured in the same run,
  * and the ratio against the issue's target. Nothing here asserts: targets are reported, not enforced.
  */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { applyEvent, newSession } from '../src/payment/session.js';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { request } from 'node:http';
 import { startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon.js';
 
-/** Status page and LED off (their fixed port would collide); the card off so a cancelled Pay ends at once. */
-export const BENCH_CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices.sim]\ncard = false\n';
+/** Status page and LED off (their fixed port would collide); no card reader (devices.card = "none") so a cancelled Pay ends at once. */
+export const BENCH_CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices]\ncard = "none"\n';
 
 export function startBenchDaemon(dataDir?: string): Promise<DaemonProcess> {
   return startDaemonProcess({ configText: BENCH_CONFIG, dataDir });
@@ -65,6 +68,13 @@ export function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for ${pid}`);
   return Number(m[1]) / 1024;
+}
+
+/** RssAnon (heap, stacks: this process's own) and RssFile (the node binary, shared libraries, native addons). */
+export function rssParts(pid: number): { anon: number; file: number } {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB$`, 'm').exec(st)?.[1] ?? NaN) / 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 export interface Figure {
@@ -132,3 +142,22 @@ export async function spawnNodeScript(script: string, readyText: string): Promis
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const PREFILL_SETTINGS = { terminalId: 'BENCH-1', timeoutMs: 120_000, reportCancelledWithCashKept: false, cardAvailable: true };
+
+/**
+ * Writes `n` paid sessions with pending reports into DATA_DIR/sessions.db (made by the real state
+ * machine, in nedb's line format), so a benchmark starts with a full outbox.
+ */
+export function prefillPaidReports(dataDir: string, n: number): void {
+  const now = Date.now();
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s0 = newSession({ uid: `b-${i}`, amount: 1000, order: [{ id: '1', name: 'Хлеб', count: '1', cost: 1000 }] }, randomUUID(), now - n + i, PREFILL_SETTINGS).session;
+    const s1 = applyEvent(s0, { type: 'cash', source: 'coin', value: 1000, device: 'coin-acceptor', ref: `r${i}` }, now - n + i, PREFILL_SETTINGS).session;
+    const outbox = { state: 'pending', queuedAt: now - n + i, attempts: 0, nextAttemptAt: now - n + i, lastErrorClass: null, lastError: null, lastAttemptAt: null, refusals: 0, deliveredAt: null };
+    lines.push(JSON.stringify({ ...s1, kind: 'session', outbox }));
+  }
+  lines.push(JSON.stringify({ $$indexCreated: { fieldName: 'uid', unique: false, sparse: true } }));
+  writeFileSync(join(dataDir, 'sessions.db'), lines.join('\n') + '\n');
+}

@@ -2,12 +2,13 @@
  * `make bench`: runs every benchmark of issue 2 one after the other (never in parallel: they would
  * measure each other) against the compiled daemon (dist/, built by `make build`), and prints each figure
  * beside the baseline measured in the same run and the ratio to its target. Targets are reported, never
- * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, reports).
+ * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, reports, pulse).
  */
 import { cpus, loadavg } from 'node:os';
 import type { Figure } from './common.js';
 import { fmt } from './common.js';
 import { run as payLatency } from './pay-latency.js';
+import { run as pulseAccuracy } from './pulse-accuracy.js';
 import { run as reportsDrain } from './reports-drain.js';
 import { run as paypoll } from './paypoll-throughput.js';
 import { run as rss } from './rss.js';
@@ -19,6 +20,7 @@ const all: Array<[string, () => Promise<Figure[]>]> = [
   ['rss', () => rss()],
   ['startup', () => startup()],
   ['reports', () => reportsDrain()],
+  ['pulse', () => pulseAccuracy()],
 ];
 
 const only = process.env.BENCH?.split(',').map((s) => s.trim());

@@ -35,6 +35,8 @@ async function daemonStart(configFile: string): Promise<{ readyLine: number; soa
       }
       await sleep(2);
     }
+    // pino writes asynchronously: the "ready" line may reach the pipe a moment after SOAP answers.
+    for (let i = 0; i < 500 && Number.isNaN(readyLine); i++) await sleep(10);
   } finally {
     await new Promise<void>((res) => {
       child.on('exit', () => res());

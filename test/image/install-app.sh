@@ -12,14 +12,13 @@
 # with the addons built here (the recipe cross-builds them from source; serialport's prebuilt linux-x64
 # binary is kept here because nothing built it from source on this host).
 #
-# Usage: install-app.sh ROOT   (the project must be built: make build)
+# Usage: install-app.sh ROOT   (node_modules must be installed: make deps)
 set -euo pipefail
 
 root=${1:?usage: install-app.sh ROOT}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 pkg="$root/usr/lib/node_modules/paypoint"
 
-[ -f "$repo/dist/cli/main.js" ] || { echo "install-app.sh: $repo/dist is missing: run make build" >&2; exit 1; }
 
 # Node: the host's binary and nothing else (its shared libraries are checked below, inside ROOT).
 install -D -m 0755 "$(readlink -f "$(command -v node)")" "$root/usr/bin/node"
@@ -27,7 +26,15 @@ install -D -m 0755 "$(readlink -f "$(command -v node)")" "$root/usr/bin/node"
 # The package: what the recipe keeps (dist bin board systemd node_modules package.json).
 rm -rf "$pkg"
 install -d "$pkg"
-cp -a "$repo/dist" "$repo/bin" "$repo/board" "$repo/systemd" "$repo/package.json" "$pkg/"
+cp -a "$repo/bin" "$repo/board" "$repo/systemd" "$repo/package.json" "$pkg/"
+# dist/ compiled here, not copied from the shared tree's dist/ (a concurrent `make build` empties parts
+# of it): the same steps as `make build`, TypeScript then every WSDL directory next to its JavaScript.
+(cd "$repo" && npx tsc -p tsconfig.json --outDir "$pkg/dist")
+while IFS= read -r w; do
+  rel=${w#"$repo/src/"}
+  install -d "$pkg/dist/$(dirname "$rel")"
+  cp -a "$w" "$pkg/dist/$rel"
+done < <(find "$repo/src" -type d -name wsdl)
 # Production dependencies only (npm's own view of the tree, as `npm install --omit=dev` would leave it).
 # Sorted, a parent directory comes before the packages nested in it, which its copy already holds.
 mapfile -t deps < <(cd "$repo" && { npm ls --omit=dev --all --parseable 2>/dev/null || true; } |

@@ -55,6 +55,8 @@ wait_for() {
   shift
   until "$@" >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
+    # The container is gone (crashed, rebooted): nothing more will change.
+    [ -z "${LEADER:-}" ] || kill -0 "$LEADER" 2>/dev/null || return 1
     sleep 0.2
   done
 }

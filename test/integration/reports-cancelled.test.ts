@@ -16,7 +16,7 @@ for (const option of [true, false]) {
   t.test(`cancelled with 10 RUB kept, option ${option ? 'on' : 'off'}`, async (t) => {
     const srv = await startProcessingServer();
     t.teardown(() => srv.stop());
-    const toml = daemonToml(srv.url).replace('[pos]\n', `[pos]\nreport_cancelled_with_cash_kept = ${option}\n`) + '\n[devices.sim]\nhopper_fill = [0, 0, 0]\ncard = false\n';
+    const toml = daemonToml(srv.url).replace('[pos]\n', `[pos]\nreport_cancelled_with_cash_kept = ${option}\n`) + '\n[devices]\ncard = "none"\n\n[devices.sim]\nhopper_fill = [0, 0, 0]\n';
     const d = await startDaemonProcess({ configText: toml });
     t.teardown(() => d.stop());
     t.equal(returnCode((await soapPost(d.url, payXml('c-1', 5000, ITEMS))).body), 0);

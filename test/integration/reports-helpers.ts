@@ -13,8 +13,9 @@ export const ITEMS = [
 ];
 export const AMOUNT = 1000;
 
-export function daemonToml(processingUrl: string, timeoutS = 10): string {
-  return `[pos]\nterminal_id = "KIOSK-IT"\nsession_timeout_s = 10\n\n[processing]\nurl = "${processingUrl}"\ntimeout_s = ${timeoutS}\nconnect_timeout_s = 2\nprobe_interval_s = 1\nretry_scale = 0.001\n`;
+/** Status page and LED off: their fixed default port would collide with other tests' daemons. */
+export function daemonToml(processingUrl: string, timeoutS = 10, logLevel = 'info'): string {
+  return `[pos]\nterminal_id = "KIOSK-IT"\nsession_timeout_s = 10\n\n[processing]\nurl = "${processingUrl}"\ntimeout_s = ${timeoutS}\nconnect_timeout_s = 2\nprobe_interval_s = 1\nretry_scale = 0.001\n\n[status]\nenabled = false\n\n[led]\nenabled = false\n\n[log]\nlevel = "${logLevel}"\n`;
 }
 
 export interface Kiosk {

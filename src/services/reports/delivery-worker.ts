@@ -241,6 +241,7 @@ export class DeliveryWorker {
     }
 
     this.lastErrorByClass[outcome.cls] = { at: now, uid: s.uid, detail: outcome.detail };
+    this.log.debug({ uid: s.uid, cls: outcome.cls, detail: outcome.detail, ms: outcome.ms }, 'report attempt failed');
     const failed: OutboxState = { ...base, lastErrorClass: outcome.cls, lastError: outcome.detail };
 
     if (isLinkFailure(outcome.cls) && !(await this.stuckOnThisReport(s, outcome.cls))) {
@@ -304,6 +305,7 @@ export class DeliveryWorker {
             { multi: true },
           );
           this.delivered += batch.length;
+          this.log.debug({ uids: batch.map((b) => b.s.uid) }, 'reports marked delivered');
         } catch (e) {
           // Not marked: they stay pending on disk, so back into the queue; 1C will see them again.
           this.log.error({ n: batch.length, err: { message: (e as Error).message } }, 'reports: cannot mark delivered reports; they will be sent again');
