@@ -21,6 +21,7 @@ import { configReference } from './config-doc.js';
 import { sendSimCommand } from './sim-client.js';
 import { usbImportCommand } from './usb-import.js';
 import { hwPulsesCommand } from './hw-pulses.js';
+import { hwLevelsCommand } from './hw-levels.js';
 
 const USAGE = `usage:
   paypoint serve [--config FILE] [--data-dir DIR] [--port N] [--status-port N]
@@ -31,6 +32,7 @@ const USAGE = `usage:
   paypoint processing check [--config FILE]
   paypoint reports [--pending | --refused] [--json] [--config FILE] [--data-dir DIR]
   paypoint hw pulses LINE [--seconds N] [--trains N] [--active-low]   (calibration; daemon stopped)
+  paypoint hw levels [set VALUE=COUNT ...] [--data-dir DIR]            (hopper fill levels; daemon stopped to set)
 `;
 
 class UsageError extends Error {}
@@ -169,7 +171,11 @@ export async function run(argv: string[]): Promise<number> {
         return reportsCmd(rest);
       case 'hw':
         if (rest[0] === 'pulses') return await hwPulsesCommand(rest.slice(1), (m) => new UsageError(m));
-        throw new UsageError('hw: pulses LINE');
+        if (rest[0] === 'levels') {
+          const { values, positionals } = parseArgs({ args: rest.slice(1), options: COMMON, allowPositionals: true });
+          return await hwLevelsCommand(effectiveConfig(values).storage.data_dir, positionals, (m) => new UsageError(m));
+        }
+        throw new UsageError('hw: pulses LINE | levels [set VALUE=COUNT ...]');
       case 'usb-import':
         return await usbImportCommand(rest, (m) => new UsageError(m));
       case undefined:

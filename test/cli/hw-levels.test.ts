@@ -1,0 +1,32 @@
+/** `paypoint hw levels`: the technician sets hopper fill levels (issue 4, item 5), never under a running daemon. */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, tempDir } from '../helpers/daemon.js';
+import { parseLevelArgs } from '../../src/cli/hw-levels.js';
+
+const run = (dir: string, ...args: string[]) => spawnSync(process.execPath, [BIN, 'hw', 'levels', ...args, '--data-dir', dir], { encoding: 'utf8' });
+
+t.test('set and print levels', async (t) => {
+  const dir = tempDir();
+  t.equal(run(dir).stdout, 'no hopper levels recorded yet\n');
+  const r = run(dir, 'set', '1000=50', '500=80');
+  t.equal(r.status, 0, r.stderr);
+  t.same(JSON.parse(readFileSync(join(dir, 'hopper-levels.json'), 'utf8')), { 500: 80, 1000: 50 });
+  t.equal(run(dir, 'set', '1000=10').status, 0);
+  t.same(JSON.parse(readFileSync(join(dir, 'hopper-levels.json'), 'utf8')), { 500: 80, 1000: 10 }, 'other hoppers kept');
+  t.equal(run(dir).stdout, '1000\t10\n500\t80\n');
+});
+
+t.test('bad input and a running daemon change nothing', async (t) => {
+  const dir = tempDir();
+  t.equal(run(dir, 'set', '1000=-1').status, 2);
+  t.equal(run(dir, 'set').status, 2);
+  t.type(parseLevelArgs(['0=5']), 'string');
+  writeFileSync(join(dir, 'daemon.pid'), `${process.pid}\n`); // a live process holds the data directory
+  const r = run(dir, 'set', '1000=5');
+  t.equal(r.status, 1);
+  t.match(r.stderr, /error 404/);
+  t.equal(run(dir).stdout, 'no hopper levels recorded yet\n');
+});
