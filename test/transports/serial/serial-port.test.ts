@@ -50,7 +50,14 @@ t.test('the far end vanishing makes the next write fail with DeviceFault and rep
   await a.open();
   const failed = new Promise<number>((resolve) => a.onError((e) => resolve(e.code)));
   await pair.close();
-  await t.rejects(a.write(Buffer.from([1, 2, 3])), { code: ErrorCode.DeviceFault });
+  // Which of two correct answers the write gets depends on a race the test cannot order: serialport may
+  // already have seen the close (the link is no longer open: 501), or the write itself hits EIO (504).
+  // Regression: CI run of 2026-11-26 got 501 here. Either way onError has reported the fault.
+  const err = await a.write(Buffer.from([1, 2, 3])).then(
+    () => null,
+    (e: { code?: number }) => e,
+  );
+  t.ok(err !== null && (err.code === ErrorCode.DeviceFault || err.code === ErrorCode.DeviceNotReady), `the write fails (code ${err?.code})`);
   t.equal(await failed, ErrorCode.DeviceFault);
   await a.close();
 });
