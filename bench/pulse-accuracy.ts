@@ -37,6 +37,7 @@ import { now, type Level } from '../src/transports/gpio/line.js';
 import { SimLines } from '../src/transports/gpio/sim-lines.js';
 import { freePort, pollXml, REPO, startDaemonProcess, tempDir } from '../test/helpers/daemon.js';
 import { fmt, percentile, prefillPaidReports, printFigures, sleep, type Figure } from './common.js';
+import { rng as mulberry32 } from '../test/codecs/pulse/pulse-fixtures.js';
 
 const SEED = 0x50c4e7;
 const CONNECTIONS = 32;
@@ -60,16 +61,6 @@ function referenceCoinAcceptor(): PulseDecoderConfig & { pin: number; activeLow:
 }
 
 // --- seeded pulse trains (simulated time, ms from the coin's start; logical levels, 1 = pulse)
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }

@@ -9,7 +9,7 @@
  * spreadsheet never runs it as a formula (a uid or an item name comes from outside). Dates and times
  * are UTC (ISO 8601); days are UTC days, as in the journal. Money in kopecks.
  */
-import { readFileSync } from 'node:fs';
+import { readSessionDocs } from '../store/session-file-reader.js';
 import { join } from 'node:path';
 import type { StoredSession } from '../store/session-store.js';
 import { Journal, journalDay } from '../store/journal.js';
@@ -34,28 +34,13 @@ export function parseExportRequest(text: string, today: string): ExportRange | s
   return { from, to };
 }
 
+/** The live sessions for the export; an unreadable datafile exports what the journal holds. */
 export function readLiveSessions(dataDir: string): StoredSession[] {
-  let text = '';
   try {
-    text = readFileSync(join(dataDir, 'sessions.db'), 'utf8');
+    return readSessionDocs(dataDir);
   } catch {
     return [];
   }
-  const byId = new Map<string, StoredSession>();
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    let doc: Record<string, unknown>;
-    try {
-      doc = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a torn tail: never acknowledged
-    }
-    if (typeof doc._id !== 'string') continue;
-    if (doc.$$deleted === true) byId.delete(doc._id);
-    else if (doc.kind === 'session') byId.set(doc._id, doc as unknown as StoredSession);
-    else byId.delete(doc._id);
-  }
-  return [...byId.values()];
 }
 
 const COLUMNS = [
