@@ -172,3 +172,17 @@ export async function pollUntil(d: { url: string }, uid: string, want: number, t
   }
   return got;
 }
+
+/** One plain HTTP request to 127.0.0.1 (no keep-alive agent); resolves with status, body and headers. */
+export function httpRequest(port: number, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -6,27 +6,17 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sax from 'sax';
-import { REPO, startDaemonProcess } from '../../helpers/daemon.js';
+import { REPO, startDaemonProcess, httpRequest } from '../../helpers/daemon.js';
 
 const XS = 'http://www.w3.org/2001/XMLSchema';
 const POS = 'http://www.stampsoft.ru/pos';
 const XSD_FILE = join(REPO, 'src/services/soap/wsdl/pos.xsd');
 
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): ReturnType<typeof httpRequest> {
+  return httpRequest(port, path, method, headers);
 }
 
 function xmllint(args: string[], input?: string): { code: number | null; out: string } {

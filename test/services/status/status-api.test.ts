@@ -9,24 +9,15 @@ import { defaultConfig } from '../../../src/config/schema.js';
 import { startDaemon, type Daemon } from '../../../src/main.js';
 import { silentLogger } from '../../../src/services/log.js';
 import type { StatusSnapshot } from '../../../src/services/status/snapshot.js';
-import { freePort, tempDir } from '../../helpers/daemon.js';
+import { freePort, tempDir, httpRequest } from '../../helpers/daemon.js';
 
 const PASSWORDS = ['apiSECRETpw1', 'procSECRETpw2', 'statusSECRETpw3'];
 const AUTH = 'Basic ' + Buffer.from(`tech:${PASSWORDS[2]}`).toString('base64');
 
-function get(port: number, path: string, opts: { method?: string; auth?: string | null } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    if (opts.auth !== null) headers.Authorization = opts.auth ?? AUTH;
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function get(port: number, path: string, opts: { method?: string; auth?: string | null } = {}): ReturnType<typeof httpRequest> {
+  const headers: Record<string, string> = {};
+  if (opts.auth !== null) headers.Authorization = opts.auth ?? AUTH;
+  return httpRequest(port, path, opts.method ?? 'GET', headers);
 }
 
 async function status(port: number): Promise<StatusSnapshot> {
