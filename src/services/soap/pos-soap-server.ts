@@ -1,12 +1,13 @@
 /**
- * The kiosk's SOAP service for the scanning terminal (contract 1). An HTTP front (node:http) does what
- * node-soap does not (facts.md): HTTP Basic on every request, WSDL included; a body cap; no
- * Content-Encoding; SOAP 1.1 Content-Type only; the strict request reader (codecs/soap/pos-request.ts).
- * Only a request that passed all of it reaches node-soap, which dispatches and writes the response.
+ * The kiosk's SOAP service for the scanning terminal (contract 1, docs/contract.md). One door
+ * (docs/design.md, "One door for SOAP"): node:http, then HTTP Basic on every request (WSDL included), a
+ * body cap, no Content-Encoding, SOAP 1.1 Content-Type only, the strict request reader
+ * (codecs/soap/pos-request.ts), whose typed request goes straight to the payment engine (`dispatch`
+ * below); the answer and every fault are written by envelopes.ts. The WSDL and pos.xsd are served as the
+ * files they are (wsdl/).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as soap from 'soap';
 import { parsePosRequest, type PosRequest } from '../../codecs/soap/pos-request.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { PayRequest } from '../../payment/pay-request.js';
@@ -15,7 +16,7 @@ import { BasicAuth } from '../http/basic-auth.js';
 import { closeAfterResponse } from '../http/close-after-response.js';
 import { BodyTooLarge, readBody } from '../http/read-body.js';
 import type { Logger } from '../log.js';
-import { faultEnvelope, faultFor } from './faults.js';
+import { faultEnvelope, faultFor, responseEnvelope } from './envelopes.js';
 import { posWsdlText, posXsdText, wsdlWithAddress } from './wsdl-files.js';
 
 export interface PosService {
@@ -34,12 +35,8 @@ export interface PosSoapServerOptions {
   service: PosService;
 }
 
-type SoapHandler = (req: IncomingMessage, res: ServerResponse) => void;
-type ValidatedRequest = IncomingMessage & { body?: Buffer; paypoint?: PosRequest };
-
 export class PosSoapServer {
   readonly http: Server;
-  private soapHandler: SoapHandler | null = null;
   private readonly auth: BasicAuth | null;
   private readonly log: Logger;
 
@@ -81,60 +78,7 @@ export class PosSoapServer {
     });
   }
 
-  private attachSoap(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      // node-soap is given a stand-in "express app" so that it hands over its request handler instead
-      // of taking over the HTTP server: the strict front decides what reaches it.
-      const app = {
-        route: () => ({
-          all: (fn: SoapHandler) => {
-            this.soapHandler = fn;
-          },
-        }),
-        use: () => undefined,
-        address: 'localhost',
-      };
-      const svc = this.opts.service;
-      const services = {
-        pos: {
-          pos: {
-            Pay: async (_args: unknown, _cb: unknown, _headers: unknown, req: ValidatedRequest) => {
-              const r = req.paypoint;
-              if (!r || r.op !== 'Pay') throw serverFault();
-              try {
-                return { return: await svc.pay({ uid: r.uid, amount: r.amount, order: r.order }) };
-              } catch (e) {
-                this.log.error({ err: { code: (e as PayPointError).code, message: (e as Error).message } }, 'Pay failed');
-                throw serverFault();
-              }
-            },
-            PayPoll: async (_args: unknown, _cb: unknown, _headers: unknown, req: ValidatedRequest) => {
-              const r = req.paypoint;
-              if (!r || r.op !== 'PayPoll') throw serverFault();
-              try {
-                return { return: await svc.poll(r.uid) };
-              } catch (e) {
-                this.log.error({ err: { code: (e as PayPointError).code, message: (e as Error).message } }, 'PayPoll failed');
-                throw serverFault();
-              }
-            },
-          },
-        },
-      };
-      const server = soap.listen(app as never, {
-        path: '/',
-        services,
-        xml: posWsdlText(),
-        suppressStack: true,
-        enableChunkedEncoding: false,
-        callback: (err: unknown) => (err ? reject(err) : resolve()),
-      } as never);
-      void server;
-    });
-  }
-
   async start(): Promise<void> {
-    await this.attachSoap();
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.opts.port, this.opts.bind, () => {
@@ -211,11 +155,16 @@ export class PosSoapServer {
     }
     const soapAction = req.headers.soapaction;
     const parsed = parsePosRequest(text, Array.isArray(soapAction) ? soapAction.join(',') : soapAction);
-    const vreq = req as ValidatedRequest;
-    vreq.body = Buffer.from(text, 'utf8');
-    vreq.paypoint = parsed;
-    if (!this.soapHandler) throw new PayPointError(ErrorCode.Internal, 'SOAP service not ready');
-    this.soapHandler(vreq, res);
+    const body = await this.dispatch(parsed);
+    res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': body.length });
+    res.end(body);
+  }
+
+  /** The typed request to the engine, its result into the response envelope (contract 1). */
+  private async dispatch(r: PosRequest): Promise<Buffer> {
+    const svc = this.opts.service;
+    if (r.op === 'Pay') return responseEnvelope('Pay', await svc.pay({ uid: r.uid, amount: r.amount, order: r.order }));
+    return responseEnvelope('PayPoll', await svc.poll(r.uid));
   }
 
   private addressFor(req: IncomingMessage): string {
@@ -244,10 +193,6 @@ export class PosSoapServer {
     res.writeHead(500, headers);
     res.end(body);
   }
-}
-
-function serverFault(): { Fault: { faultcode: string; faultstring: string; statusCode: number } } {
-  return { Fault: { faultcode: 'soap:Server', faultstring: 'internal error', statusCode: 500 } };
 }
 
 /** SOAP 1.1 (text/xml) only; a charset other than UTF-8 is refused (contract 1). */
