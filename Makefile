@@ -40,12 +40,25 @@ node_modules/.deps-stamp: package.json package-lock.json .npmrc
 
 deps-npm: node_modules/.deps-stamp
 
+# Native addons and packages that load files relative to themselves stay in node_modules.
+BUNDLE_FLAGS := --bundle --platform=node --format=esm --target=node20 --sourcemap --log-level=warning \
+	--external:serialport --external:@serialport/* --external:onoff --external:i2c-bus --external:unix-dgram \
+	--external:node-libcurl \
+	"--banner:js=import { createRequire as __ppCreateRequire } from 'node:module'; const require = __ppCreateRequire(import.meta.url);"
+
+# build also writes the daemon as one file (dist/paypoint.js, source map beside it), what bin/paypoint
+# runs: one file to read instead of ~430 modules, which is what a cold start on an SD card waits for
+# (bench/README.md, "Cold start"). Native addons stay outside; its WSDL files sit beside it in dist/wsdl/.
+# dist/.build-stamp, written last, tells test/build-if-stale.ts (tap's "before") that dist/ is current.
 # build does not reinstall packages (deps does): it only needs node_modules to exist.
 build:
 	@test -d node_modules || { echo 'run make deps first' >&2; exit 1; }
 	npx tsc -p tsconfig.json
 	rm -rf dist/services/soap/wsdl && mkdir -p dist/services/soap && cp -r src/services/soap/wsdl dist/services/soap/wsdl
 	rm -rf dist/services/reports/wsdl && mkdir -p dist/services/reports && cp -r src/services/reports/wsdl dist/services/reports/wsdl
+	rm -rf dist/wsdl && mkdir -p dist/wsdl && cp src/services/soap/wsdl/* src/services/reports/wsdl/* dist/wsdl/
+	npx esbuild src/cli/main.ts $(BUNDLE_FLAGS) --outfile=dist/paypoint.js
+	touch dist/.build-stamp
 
 run: deps build
 	mkdir -p $(DATA_DIR)
