@@ -9,7 +9,7 @@ import type { BuiltBoard } from './drivers/board/build.js';
 import type { BoardProfile } from './drivers/board/profile.js';
 import type { CancelButton, CashAcceptor, CashCredit, DeviceHealth } from './drivers/interfaces.js';
 import type { InputLine } from './transports/gpio/line.js';
-import { writeFileAtomic } from './services/store/fsync.js';
+import { writeFileAtomic } from './base/fsync.js';
 import type { Config } from './config/schema.js';
 import { ErrorCode, PayPointError } from './errors.js';
 import type { CardReader, PaymentDevices } from './drivers/interfaces.js';

@@ -52,8 +52,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const cleanups: Array<() => Promise<void> | void> = [unlock];
   try {
     const store = await SessionStore.open(dataDir);
-    if (store.ds.lastRepair.removedBytes > 0) {
-      log.warn({ removedBytes: store.ds.lastRepair.removedBytes, keptAt: store.ds.lastRepair.keptAt }, 'store: torn tail from a power cut removed (never acknowledged)');
+    if (store.lastRepair.removedBytes > 0) {
+      log.warn({ removedBytes: store.lastRepair.removedBytes, keptAt: store.lastRepair.keptAt }, 'store: torn tail from a power cut removed (never acknowledged)');
     }
     const { devices, sim, extraStops } = await assembleDevices(config, log);
     cleanups.push(...extraStops);
@@ -117,9 +117,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       void (async () => {
         const moved = await store.archive(now() - config.storage.uid_memory_h * HOUR);
         // nedb appends a line per update; compact now and then so the file (and the next load) stays small.
-        if (!moved && store.ds.writes - lastCompactionAt > 2000) {
-          lastCompactionAt = store.ds.writes;
-          await store.ds.compact();
+        if (!moved && store.writes - lastCompactionAt > 2000) {
+          lastCompactionAt = store.writes;
+          await store.compact();
         }
         const pruned = await store.journal.prune(now(), config.storage.journal_days);
         if (moved || pruned) log.info({ moved, pruned }, 'store: sessions moved to the journal');

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDataDir } from '../services/store/data-dir-lock.js';
-import { writeFileAtomic } from '../services/store/fsync.js';
+import { writeFileAtomic } from '../base/fsync.js';
 
 export function parseLevelArgs(args: string[]): Record<number, number> | string {
   const out: Record<number, number> = {};

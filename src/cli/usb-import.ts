@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../services/log.js';
-import { probeClock } from '../services/appliance/clock.js';
+import { probeClock } from '../services/clock/clock.js';
 import { runImport } from '../services/usb-import/importer.js';
 import { StickMount } from '../services/usb-import/stick-mount.js';
 import { SystemdApplier } from '../services/usb-import/systemd-applier.js';

@@ -3,8 +3,8 @@
  * configured maximum, an order item with count <= 0 or cost < 0"). Lexical checks (is it an xs:int at
  * all?) happen earlier, in the SOAP layer, and give a Client fault instead.
  */
-import type { OrderItem } from './types.js';
-import { compareDecimal, decimalTimesInt } from './decimal.js';
+import type { OrderItem } from '../base/types.js';
+import { compareDecimal, decimalTimesInt } from '../base/decimal.js';
 
 export const UID_MAX_CHARS = 128;
 export const ORDER_MAX_ITEMS = 500;

@@ -12,8 +12,8 @@ import type { CardOutcome } from '../drivers/interfaces.js';
 import { ErrorCode, PayPointError } from '../errors.js';
 import type { PayRequest } from './pay-request.js';
 import { orderTotal } from './pay-request.js';
-import type { OrderItem, PayType, Report } from './types.js';
-import { PollResult } from './types.js';
+import type { OrderItem, PayType, Report } from '../base/types.js';
+import { PollResult } from '../base/types.js';
 
 export type SessionState = 'paying' | 'dispensing' | 'paid' | 'refunding' | 'cancelled';
 export type CancelReason = 'button' | 'timeout' | 'restart-timeout' | 'shutdown';

@@ -419,7 +419,7 @@ t.test(`power cut: ${KILLS} SIGKILLs at random moments (seed ${SEED})`, async (t
       else if (missingFrom(s.credits.filter((c) => c.source !== 'card').map((c) => c.value), tr.confirmed).length) missing.push(`${tr.uid} (credits)`);
     }
     t.same(missing, [], `lane ${lane.id}: the store loads and holds every accepted session and confirmed credit`);
-    t.equal(store.ds.failure, null, `lane ${lane.id}: the store reports no failure`);
+    t.equal(store.failure, null, `lane ${lane.id}: the store reports no failure`);
     t.comment(`lane ${lane.id}: ${lane.kills} kills (${lane.earlyKills} during start), ${lane.ops.pay0} Pay 0, ${lane.ops.credits} confirmed credits, ${lane.ops.cards} card approvals, ${lane.ops.cancels} cancels, ${lane.ops.polls} PayPolls checked after restarts`);
     rmSync(dirname(lane.configFile), { recursive: true, force: true });
   }

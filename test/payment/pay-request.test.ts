@@ -1,7 +1,7 @@
 /** The checks of Pay's values that answer -1 (contract 1). */
 import t from 'tap';
 import { checkPayRequest, orderTotal, UID_MAX_CHARS, ORDER_MAX_ITEMS } from '../../src/payment/pay-request.js';
-import { canonicalDecimal, compareDecimal } from '../../src/payment/decimal.js';
+import { canonicalDecimal, compareDecimal } from '../../src/base/decimal.js';
 
 const ok = { uid: 'u', amount: 100, order: [] };
 const lim = { maxAmount: 10_000 };

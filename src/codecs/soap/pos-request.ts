@@ -8,7 +8,7 @@
  */
 import sax from 'sax';
 import { ErrorCode, PayPointError } from '../../errors.js';
-import type { OrderItem } from '../../payment/types.js';
+import type { OrderItem } from '../../base/types.js';
 import { parseSimple, type SimpleType } from './xml-schema-types.js';
 
 export const SOAP11_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';

@@ -2,7 +2,7 @@
  * Lexical checks of the XML Schema simple types the POS schema uses (XML Schema Part 2): xs:int and
  * xs:decimal collapse whitespace; xs:string keeps it. node-soap would take `12abc` as 12 (facts.md).
  */
-import { canonicalDecimal, isDecimalLexical } from '../../payment/decimal.js';
+import { canonicalDecimal, isDecimalLexical } from '../../base/decimal.js';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;

@@ -24,7 +24,7 @@ import { HopperSim } from '../hopper/hopper-sim.js';
 import { HopperDispenser } from '../hopper/hopper-dispenser.js';
 import type { CashAcceptor } from '../interfaces.js';
 import { nullLog, type DriverLog } from '../driver-log.js';
-import type { ChangeOptions } from '../../payment/change.js';
+import type { ChangeOptions } from '../../base/change.js';
 
 export interface BuildOptions {
   /** true: everything simulated behind the same drivers. */

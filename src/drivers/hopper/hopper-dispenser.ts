@@ -8,7 +8,7 @@
  * The driver keeps them in memory and reports every change through `onLevels`, for the caller to
  * persist (the store is not a driver's business) and to pass back as `levels` at the next start.
  */
-import { makeChange, type ChangeOptions } from '../../payment/change.js';
+import { makeChange, type ChangeOptions } from '../../base/change.js';
 import type { ChangeDispenser, DeviceHealth, DispenseResult } from '../interfaces.js';
 import { nullLog, type DriverLog } from '../driver-log.js';
 import type { ParallelHopper } from './parallel-hopper.js';

@@ -4,7 +4,7 @@
  * empty hoppers let tests and demos produce a rest amount.
  */
 import type { ChangeDispenser, DeviceHealth, DispenseResult } from '../interfaces.js';
-import { makeChange } from '../../payment/change.js';
+import { makeChange } from '../../base/change.js';
 
 export class SimDispenser implements ChangeDispenser {
   private readonly fill = new Map<number, number>();

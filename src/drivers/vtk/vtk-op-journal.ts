@@ -4,12 +4,9 @@
  * which operation number to ask the terminal about (VTK 1.12 section 3.3: the POS keeps the operation
  * number in non-volatile memory and answers a repeated VRP/FIN with the same number with its previous
  * result); and before a FIN is due, so a FIN owed to the terminal is sent after a restart.
- *
- * The fsync helpers are the same few lines as src/services/store/fsync.ts, repeated here because a
- * driver must not import the services layer.
  */
 import { promises as fsp } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../../base/fsync.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
 
 /**
@@ -106,23 +103,5 @@ export class VtkOpJournal {
     const next: JournalFile = { version: 1, lastOpNumber: Math.max(this.data.lastOpNumber, rec.opNumber), ops: ops.filter((o) => !drop.has(o)) };
     await writeFileAtomic(this.path, JSON.stringify(next, null, 1) + '\n');
     this.data = next;
-  }
-}
-
-async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await fsp.open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fsp.rename(tmp, path);
-  const dir = await fsp.open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

@@ -16,9 +16,9 @@ import { buildSnapshot, type StatusSnapshot } from '../status/snapshot.js';
 import { StatusServer } from '../status/status-server.js';
 import type { SessionStore } from '../store/session-store.js';
 import { IMPORT_RESULT_SHOWN_MS, readImportMarker, type ImportMarker } from '../usb-import/result-marker.js';
-import { probeClock, type ClockProbeOptions, type ClockState } from './clock.js';
-import { flagUnsynced, readUnsyncedIds } from './clock-flags.js';
-import { HealthMonitor, type HealthState } from './health.js';
+import { probeClock, type ClockProbeOptions, type ClockState } from '../clock/clock.js';
+import { flagUnsynced, readUnsyncedIds } from '../clock/clock-flags.js';
+import { HealthMonitor, type HealthState } from '../health/health.js';
 import { SystemdNotifier } from './notify.js';
 
 /** What the appliance needs of the daemon (src/main.ts's Daemon has all of it). */

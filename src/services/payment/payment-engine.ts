@@ -20,7 +20,7 @@ import {
   type SessionEvent,
   type SessionSettings,
 } from '../../payment/session.js';
-import { PayResult, PollResult } from '../../payment/types.js';
+import { PayResult, PollResult } from '../../base/types.js';
 import type { SessionStore, StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { Logger } from '../log.js';
 

@@ -29,7 +29,7 @@ import type { Logger } from '../log.js';
 import type { OutboxState, SessionStore, StoredSession } from '../store/session-store.js';
 import { backoffMs, isLinkFailure, PROBE_CLASSES, type Outcome, type OutcomeClass } from './outcome.js';
 import { snapshotFromDocs, type LinkState, type OutboxSnapshot } from './outbox-snapshot.js';
-import type { Report } from '../../payment/types.js';
+import type { Report } from '../../base/types.js';
 
 /** What the worker needs of the Register client (register-client.ts; a test double in unit tests). */
 export interface ReportSender {
@@ -108,7 +108,7 @@ export class DeliveryWorker {
 
   /** Loads the pending reports from the store and starts delivering. */
   async start(): Promise<void> {
-    const seed = snapshotFromDocs((await this.store.ds.db.find({ kind: 'session', outbox: { $ne: null } })) as StoredSession[], this.now(), null);
+    const seed = snapshotFromDocs(await this.store.withOutbox(), this.now(), null);
     this.lastSuccess = seed.lastSuccess;
     this.lastErrorByClass = seed.lastErrorByClass;
     this.delivered = seed.deliveredInStore;
@@ -297,12 +297,9 @@ export class DeliveryWorker {
         const batch = this.marks.splice(0);
         const at = batch[batch.length - 1].at;
         try {
-          // One update of all: nedb appends the changed documents in one write, fsync'd once
-          // (durable-datastore.ts). Only outbox fields change: the rest of each session is untouched.
-          await this.store.ds.db.update(
-            { _id: { $in: batch.map((b) => b.s._id) }, kind: 'session', 'outbox.state': 'pending' },
-            { $set: { 'outbox.state': 'delivered', 'outbox.deliveredAt': at, 'outbox.lastAttemptAt': at }, $inc: { 'outbox.attempts': 1 } },
-            { multi: true },
+          await this.store.markDelivered(
+            batch.map((b) => b.s._id),
+            at,
           );
           this.delivered += batch.length;
           this.log.debug({ uids: batch.map((b) => b.s.uid) }, 'reports marked delivered');

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import * as soap from 'soap';
 import type { Config } from '../../config/schema.js';
 import { isPayPointError } from '../../errors.js';
-import type { Report } from '../../payment/types.js';
+import type { Report } from '../../base/types.js';
 import { CurlHttpClient, TransportError, type Capture } from './http-client.js';
 import { classifyHttp, oneLine, type Outcome } from './outcome.js';
 import { endpointOf, processingWsdl } from './processing-wsdl.js';

@@ -5,7 +5,7 @@
  * reason, for a person to look at (nothing is ever dropped).
  */
 import { ErrorCode, PayPointError } from '../../errors.js';
-import type { Report } from '../../payment/types.js';
+import type { Report } from '../../base/types.js';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;

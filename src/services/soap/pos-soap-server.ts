@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parsePosRequest, type PosRequest } from '../../codecs/soap/pos-request.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { PayRequest } from '../../payment/pay-request.js';
-import type { PayResult, PollResult } from '../../payment/types.js';
+import type { PayResult, PollResult } from '../../base/types.js';
 import { BasicAuth } from '../http/basic-auth.js';
 import { closeAfterResponse } from '../http/close-after-response.js';
 import { BodyTooLarge, readBody } from '../http/read-body.js';

@@ -5,8 +5,8 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../../config/schema.js';
 import type { DeviceHealth } from '../../drivers/interfaces.js';
-import type { ClockState } from '../appliance/clock.js';
-import type { HealthState } from '../appliance/health.js';
+import type { ClockState } from '../clock/clock.js';
+import type { HealthState } from '../health/health.js';
 import type { LedCode } from '../led/led-codes.js';
 import type { StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { ImportMarker } from '../usb-import/result-marker.js';

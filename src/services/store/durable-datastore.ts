@@ -8,7 +8,7 @@ import Datastore from 'nedb-promises';
 import { mkdirSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
-import { fsyncDir, fsyncFile } from './fsync.js';
+import { fsyncDir, fsyncFile } from '../../base/fsync.js';
 import { repairTornTail, type TailRepair } from './torn-tail.js';
 
 // The parts of @seald-io/nedb's internals that are patched; typed here, checked at open().

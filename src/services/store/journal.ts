@@ -6,7 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendDurable, fsyncDir } from './fsync.js';
+import { appendDurable, fsyncDir } from '../../base/fsync.js';
 
 export function journalDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);

@@ -9,7 +9,9 @@
  */
 import { join } from 'node:path';
 import type { Session } from '../../payment/session.js';
+import type { PayPointError } from '../../errors.js';
 import { DurableDatastore } from './durable-datastore.js';
+import type { TailRepair } from './torn-tail.js';
 import { Journal, journalDay } from './journal.js';
 
 export type DeliveryState = 'pending' | 'delivered';
@@ -54,7 +56,7 @@ export class SessionStore {
   readonly journal: Journal;
 
   private constructor(
-    readonly ds: DurableDatastore<Doc>,
+    private readonly ds: DurableDatastore<Doc>,
     dataDir: string,
   ) {
     this.journal = new Journal(join(dataDir, 'journal'));
@@ -126,6 +128,44 @@ export class SessionStore {
 
   async unattributed(): Promise<UnattributedCredit[]> {
     return (await this.ds.db.find({ kind: 'unattributed' }).sort({ at: 1 })) as UnattributedCredit[];
+  }
+
+  /** Sessions that carry a report (pending or delivered), for the outbox figures. */
+  async withOutbox(): Promise<StoredSession[]> {
+    return (await this.ds.db.find({ kind: 'session', outbox: { $ne: null } })) as StoredSession[];
+  }
+
+  /**
+   * Marks the reports of these sessions delivered, in one write (nedb appends the changed documents
+   * together, fsync'd once: durable-datastore.ts). Only outbox fields change; a report no longer
+   * pending is left as it is.
+   */
+  async markDelivered(ids: string[], at: number): Promise<void> {
+    await this.ds.db.update(
+      { _id: { $in: ids }, kind: 'session', 'outbox.state': 'pending' },
+      { $set: { 'outbox.state': 'delivered', 'outbox.deliveredAt': at, 'outbox.lastAttemptAt': at }, $inc: { 'outbox.attempts': 1 } },
+      { multi: true },
+    );
+  }
+
+  /** Null while writes work; the error that made the store unusable otherwise. */
+  get failure(): PayPointError | null {
+    return this.ds.failure;
+  }
+
+  /** What the start cut off the end of the datafile (a torn line from a power cut), if anything. */
+  get lastRepair(): TailRepair {
+    return this.ds.lastRepair;
+  }
+
+  /** Durable writes done since open (each fdatasync'd before it resolved). */
+  get writes(): number {
+    return this.ds.writes;
+  }
+
+  /** Rewrites the datafile without superseded lines (temp file, fsync, rename, fsync of the directory). */
+  compact(): Promise<void> {
+    return this.ds.compact();
   }
 
   async count(): Promise<number> {

@@ -6,7 +6,7 @@
  * for nedb to refuse loudly: the store never guesses with acknowledged data.
  */
 import { promises as fsp } from 'node:fs';
-import { appendDurable, fsyncFile } from './fsync.js';
+import { appendDurable, fsyncFile } from '../../base/fsync.js';
 
 export interface TailRepair {
   /** Bytes removed from the end of the file. */

@@ -13,7 +13,7 @@ import { readSessionDocs } from '../store/session-file-reader.js';
 import { join } from 'node:path';
 import type { StoredSession } from '../store/session-store.js';
 import { Journal, journalDay } from '../store/journal.js';
-import { readUnsyncedIds } from '../appliance/clock-flags.js';
+import { readUnsyncedIds } from '../clock/clock-flags.js';
 
 export const EXPORT_REQUEST_FILE = 'paypoint-export.txt';
 

@@ -16,7 +16,7 @@ import type { Config } from '../../config/schema.js';
 import { ConfigError, decodeConfigText, formatProblem, loadConfigFile, MAX_CONFIG_BYTES, parseConfigText } from '../../config/load.js';
 import { isPayPointError } from '../../errors.js';
 import type { Logger } from '../log.js';
-import { writeFileAtomic } from '../store/fsync.js';
+import { writeFileAtomic } from '../../base/fsync.js';
 import { journalDay } from '../store/journal.js';
 import { MAX_SECRET_BYTES, SECRET_FILE, secretMatches, secretText } from './admin-secret.js';
 import { EXPORT_REQUEST_FILE, exportCsv, parseExportRequest } from './export-csv.js';

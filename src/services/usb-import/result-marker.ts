@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../store/fsync.js';
+import { writeFileAtomic } from '../../base/fsync.js';
 
 export const IMPORT_MARKER = 'usb-import-result.json';
 /** How long the LED shows the import result. */

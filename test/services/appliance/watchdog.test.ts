@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { defaultConfig } from '../../../src/config/schema.js';
 import { startDaemon } from '../../../src/main.js';
 import { attachAppliance } from '../../../src/services/appliance/appliance.js';
-import { PROBE_FILE } from '../../../src/services/appliance/health.js';
+import { PROBE_FILE } from '../../../src/services/health/health.js';
 import { SystemdNotifier } from '../../../src/services/appliance/notify.js';
 import { silentLogger } from '../../../src/services/log.js';
 import { freePort, startDaemonProcess, tempDir } from '../../helpers/daemon.js';

@@ -96,12 +96,12 @@ t.test('a credit is stored before the acceptor is answered', async (t) => {
   const dir = tempDir();
   const r = await rig(dir);
   await r.engine.pay(pay('c', 5000));
-  let writesBefore = r.store.ds.writes;
+  let writesBefore = r.store.writes;
   await r.coin.insert(500);
-  t.ok(r.store.ds.writes > writesBefore, 'fdatasync-ed write happened before insert() resolved');
+  t.ok(r.store.writes > writesBefore, 'fdatasync-ed write happened before insert() resolved');
   const [s] = await r.store.byUid('c', 0);
   t.equal(s.credited, 500);
-  writesBefore = r.store.ds.writes;
+  writesBefore = r.store.writes;
   await r.engine.stop();
   // A second process view of the same file sees the credit too (it is on disk, not only in memory).
   const again = await SessionStore.open(dir);

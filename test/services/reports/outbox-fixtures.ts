@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { applyEvent, newSession, type SessionSettings } from '../../../src/payment/session.js';
-import type { OrderItem } from '../../../src/payment/types.js';
+import type { OrderItem } from '../../../src/base/types.js';
 import type { SessionStore, StoredSession } from '../../../src/services/store/session-store.js';
 
 export const SETTINGS: SessionSettings = { terminalId: 'TEST-01', timeoutMs: 120_000, reportCancelledWithCashKept: false, cardAvailable: false };

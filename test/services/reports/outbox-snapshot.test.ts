@@ -26,7 +26,7 @@ async function fixture() {
 
 t.test('snapshot: depth, oldest pending, last success, last error by class, refused with reason', async (t) => {
   const { dir, store, t0 } = await fixture();
-  const s = snapshotFromDocs(await store.ds.db.find({}) as never, t0 + 62_000, 'http://x/ws');
+  const s = snapshotFromDocs(await store.withOutbox(), t0 + 62_000, 'http://x/ws');
   t.equal(s.depth, 2);
   t.equal(s.oldestPendingAt, t0 + 1000);
   t.equal(s.oldestPendingAgeS, 61);

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { ProcessingSchema } from '../../../src/config/schema.js';
 import { ErrorCode } from '../../../src/errors.js';
-import type { Report } from '../../../src/payment/types.js';
+import type { Report } from '../../../src/base/types.js';
 import { RegisterClient } from '../../../src/services/reports/register-client.js';
 import { checkedRegisterArgs } from '../../../src/services/reports/report-check.js';
 import { soapPost } from '../../helpers/daemon.js';

@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import type { DeviceHealth, PaymentDevices } from '../../drivers/interfaces.js';
-import { writeFileAtomic } from '../store/fsync.js';
+import { writeFileAtomic } from '../../base/fsync.js';
 import type { PaymentEngine } from '../payment/payment-engine.js';
 import type { SessionStore } from '../store/session-store.js';
 
@@ -123,7 +123,7 @@ export class HealthMonitor {
     const loopOk = lag <= this.opts.maxLagMs;
     if (!loopOk) reasons.push(`event loop late by ${lag} ms`);
     const engineErr = this.opts.engine.storeError();
-    const dsErr = this.opts.store.ds.failure;
+    const dsErr = this.opts.store.failure;
     const storeError = engineErr?.message ?? dsErr?.message ?? (this.probeOk ? null : `cannot write ${PROBE_FILE}: ${this.probeError}`);
     if (storeError) reasons.push(`store not writable: ${storeError}`);
     const devices = deviceHealths(this.opts.devices);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendDurable } from '../store/fsync.js';
+import { appendDurable } from '../../base/fsync.js';
 
 export const CLOCK_FLAGS_FILE = 'clock-unsynced.jsonl';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeChange } from '../../src/payment/change.js';
+import { makeChange } from '../../src/base/change.js';
 import { rng } from '../codecs/pulse/pulse-fixtures.js';
 
 /** Largest sum <= amount payable from levels, by brute force (small cases only). */

@@ -6,7 +6,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../src/services/store/fsync.js';
+import { writeFileAtomic } from '../../src/base/fsync.js';
 
 t.test('the mode is not masked by a restrictive umask', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'paypoint-wfa-'));
