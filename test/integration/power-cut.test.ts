@@ -21,7 +21,7 @@ import type { SimCommand, SimReply } from '../../src/services/sim-control/sim-co
 import { simSocketPath } from '../../src/services/sim-control/sim-control-protocol.js';
 import { SessionStore } from '../../src/services/store/session-store.js';
 import { BIN, freePort, payXml, pollXml, returnCode, tempDir } from '../helpers/daemon.js';
-import { newestByUid, readDatafile } from './datafile.js';
+import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
 
 const SEED = Number(process.env.POWER_CUT_SEED ?? Date.now() % 2 ** 31);
 const KILLS = Number(process.env.POWER_CUT_KILLS ?? 200);

@@ -1,22 +1,10 @@
 /** Helpers shared by the SOAP service tests: what the daemon stored, what a fault says, waiting on PayPoll. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { newestByUid, readDatafile } from '../../../src/services/store/session-file-reader.js';
 import { pollXml, returnCode, soapPost } from '../../helpers/daemon.js';
 
-/** The newest version of a session in the daemon's nedb datafile (the last line for its uid wins). */
+/** The newest session of a uid in the daemon's datafile (read by the store's own file reader). */
 export function storedSession(dataDir: string, uid: string): Record<string, unknown> | null {
-  let found: Record<string, unknown> | null = null;
-  for (const line of readFileSync(join(dataDir, 'sessions.db'), 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    let doc: Record<string, unknown>;
-    try {
-      doc = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (doc.uid === uid) found = doc;
-  }
-  return found;
+  return (newestByUid(readDatafile(dataDir).sessions).get(uid) as unknown as Record<string, unknown> | undefined) ?? null;
 }
 
 export interface ParsedFault {
