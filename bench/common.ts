@@ -16,8 +16,15 @@ import { startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon.j
 /** Status page and LED off (their fixed port would collide); no card reader (devices.card = "none") so a cancelled Pay ends at once. */
 export const BENCH_CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices]\ncard = "none"\n';
 
+/**
+ * BENCH_PROFILE=DIR: the daemon writes a V8 CPU profile (and a sampling heap profile) into DIR when it
+ * stops; `node --import tsx bench/profile-summary.ts DIR/*.cpuprofile` says where the time went.
+ */
 export function startBenchDaemon(dataDir?: string): Promise<DaemonProcess> {
-  return startDaemonProcess({ configText: BENCH_CONFIG, dataDir });
+  const prof = process.env.BENCH_PROFILE;
+  // node refuses --cpu-prof in NODE_OPTIONS: a shell puts the flags between node and the script.
+  const wrapper = prof ? ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir='${prof}' --heap-prof --heap-prof-dir='${prof}' "$@"`] : undefined;
+  return startDaemonProcess({ configText: BENCH_CONFIG, dataDir, wrapper });
 }
 
 // --- autocannon (CommonJS, untyped): only the parts used here.

@@ -9,7 +9,6 @@ import { attachAppliance, type Appliance } from './services/appliance/appliance.
 import { createLogger, type Logger } from './services/log.js';
 import { PaymentEngine } from './services/payment/payment-engine.js';
 import { DeliveryWorker } from './services/reports/delivery-worker.js';
-import { RegisterClient } from './services/reports/register-client.js';
 import { SimControlServer, type SimDevices } from './services/sim-control/sim-control-server.js';
 import { simSocketPath } from './services/sim-control/sim-control-protocol.js';
 import { PosSoapServer } from './services/soap/pos-soap-server.js';
@@ -82,7 +81,11 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => engine.stop());
 
     // Contract 3: every report the engine queued (in the write that finished its session) goes to 1C.
-    const sender = config.processing.url ? await RegisterClient.create(config.processing, `PayPoint/${VERSION}`) : null;
+    // The Register client (node-soap over node-libcurl, about 20 MB) is loaded only when there is a
+    // processing server to talk to.
+    const sender = config.processing.url
+      ? await (await import('./services/reports/register-client.js')).RegisterClient.create(config.processing, `PayPoint/${VERSION}`)
+      : null;
     const reports = new DeliveryWorker({
       store,
       sender,

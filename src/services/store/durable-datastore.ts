@@ -8,12 +8,15 @@ import Datastore from 'nedb-promises';
 import { mkdirSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
-import { fsyncDir, fsyncFile } from '../../base/fsync.js';
+import { createRequire } from 'node:module';
+import { DurableAppender, fsyncDir, fsyncFile } from '../../base/fsync.js';
 import { repairTornTail, type TailRepair } from './torn-tail.js';
 
 // The parts of @seald-io/nedb's internals that are patched; typed here, checked at open().
 interface NedbPersistence {
   persistNewStateAsync(docs: unknown[]): Promise<void>;
+  persistCachedDatabaseAsync(): Promise<void>;
+  afterSerialization(s: string): string | Promise<string>;
   treatRawData(raw: string): Promise<{ data: unknown[]; indexes: Record<string, unknown> }>;
 }
 interface NedbOriginal {
@@ -28,11 +31,15 @@ export interface DurableDatastoreOptions {
   onWrite?: (ok: boolean) => void;
 }
 
+// nedb's own line format (the same serialize its persistNewStateAsync uses), so the file stays nedb's.
+const nedbModel = createRequire(import.meta.url)('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown): string };
+
 export class DurableDatastore<T extends { _id: string }> {
   readonly filename: string;
   readonly db: Datastore<T>;
   private readonly original: NedbOriginal;
   private failed: PayPointError | null = null;
+  private readonly appender: DurableAppender;
   writes = 0;
   lastRepair: TailRepair = { removedBytes: 0, keptAt: null };
 
@@ -46,20 +53,34 @@ export class DurableDatastore<T extends { _id: string }> {
     if (
       typeof persistence?.persistNewStateAsync !== 'function' ||
       typeof persistence.treatRawData !== 'function' ||
+      typeof persistence.persistCachedDatabaseAsync !== 'function' ||
+      typeof persistence.afterSerialization !== 'function' ||
+      typeof nedbModel.serialize !== 'function' ||
       typeof this.original._resetIndexes !== 'function'
     ) {
       throw new PayPointError(ErrorCode.Internal, 'nedb persistence layer not as expected: refusing to run without fsync');
     }
-    const append = persistence.persistNewStateAsync.bind(persistence);
+    // Appends go through one descriptor kept open (base/fsync.ts DurableAppender): write + fdatasync.
+    // Whatever replaces the file (nedb's compaction and load: temp file, rename) first drops it.
+    const appender = (this.appender = new DurableAppender(opts.filename));
+    const rewrite = persistence.persistCachedDatabaseAsync.bind(persistence);
+    persistence.persistCachedDatabaseAsync = async () => {
+      await appender.close();
+      await rewrite();
+    };
+    const append = async (docs: unknown[]): Promise<void> => {
+      let text = '';
+      for (const d of docs) text += (await persistence.afterSerialization(nedbModel.serialize(d))) + '\n';
+      await appender.append(text);
+    };
     persistence.persistNewStateAsync = async (docs: unknown[]) => {
       if (docs.length === 0) return;
       // The size before the append: a failed append may have written part of its lines (ENOSPC after a
       // short write), which would be a torn line *before* the next good one, i.e. a store that no longer
       // loads. It is cut back to this size.
-      const before = await fileSize(this.filename);
+      const before = await appender.size();
       try {
         await append(docs);
-        await fsyncFile(this.filename);
         this.writes++;
         opts.onWrite?.(true);
       } catch (e) {
@@ -81,6 +102,7 @@ export class DurableDatastore<T extends { _id: string }> {
 
   /** Cuts the datafile back to `size` bytes (what it held before a failed append), then reloads memory from it. */
   private async restoreFromDisk(size: number): Promise<void> {
+    await this.appender.close();
     if ((await fileSize(this.filename)) > size) {
       await fsp.truncate(this.filename, size);
       await fsyncFile(this.filename);
