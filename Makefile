@@ -6,10 +6,10 @@ SHELL := /bin/bash
 APT_PACKAGES := build-essential python3 pkg-config libcurl4-openssl-dev socat strace \
 	python3-zeep python3-spyne python3-lxml php-cli php-soap libxml2-utils \
 	shellcheck device-tree-compiler
-# Issue 6 (appliance): the status page in headless Chromium, FAT stick images (fusefat, mtools,
+# The appliance (docs/appliance.md): the status page in headless Chromium, FAT stick images (fusefat, mtools,
 # mkfs.vfat), systemd-analyze verify of systemd/, dtc for board/overlays.
 APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
-# Issue 7 (make test-image): a Debian root file system built with mmdebstrap, booted in systemd-nspawn
+# The image boot test (make test-image): a Debian root file system built with mmdebstrap, booted in systemd-nspawn
 # (systemd-container); curl talks to its SOAP port and status page.
 APT_PACKAGES += mmdebstrap systemd-container curl
 DATA_DIR ?= /var/lib/paypoint
@@ -34,7 +34,7 @@ deps-apt:
 node_modules/.deps-stamp: package.json package-lock.json .npmrc
 	npm ci --no-fund --no-audit
 	# npm ci restores tap's default plugin build (with @tapjs/typescript, which breaks on TypeScript 7:
-	# facts.md); rebuild it from package.json's tap config (plugins only, nothing is downloaded).
+	# docs/design.md, "tap and TypeScript 7"); rebuild it from package.json's tap config (plugins only, nothing is downloaded).
 	npx tap build
 	touch $@
 
@@ -71,7 +71,7 @@ lint:
 test: deps build
 	npx tap
 
-# Appliance boot test (issue 7, item 4; test/image/README.md): boots a minimal Debian 12 holding the daemon,
+# Appliance boot test (yocto-layer/README.md; test/image/README.md): boots a minimal Debian 12 holding the daemon,
 # its units and udev rules, installed as the image installs them, in systemd-nspawn, and checks readiness,
 # SOAP, the status page, the watchdog and the USB-stick import. Needs root. The base root file system is
 # cached in /var/cache/paypoint-image-test (PAYPOINT_IMAGE_CACHE); the application layer (compiled by the

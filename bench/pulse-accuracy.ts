@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 4): pulse accuracy. 10,000 coins as 50 ms pulse trains (CH-926, medium setting, the
+ * Benchmark (README.md, "Cash hardware"): pulse accuracy. 10,000 coins as 50 ms pulse trains (CH-926, medium setting, the
  * reference board's timings and pulse table from board/profiles/reference-pi4.json) go through the
  * real PulseCashAcceptor (its PulseDecoder) on simulated lines, twice in the same run:
  *   (1) idle;
@@ -352,7 +352,7 @@ export async function run(n = 10_000): Promise<Figure[]> {
   const cfg = referenceCoinAcceptor();
   const coins = makeCoins(n, cfg.values);
   process.stdout.write(
-    `\n== pulse accuracy (issue 4): ${n} coins (seed ${SEED}), pulses and gaps 50 ms +- N(0, 2 ms), 5% bounce, ` +
+    `\n== pulse accuracy (README.md, "Cash hardware"): ${n} coins (seed ${SEED}), pulses and gaps 50 ms +- N(0, 2 ms), 5% bounce, ` +
       `decoder timings ${JSON.stringify({ minPulseMs: cfg.minPulseMs, maxPulseMs: cfg.maxPulseMs, minGapMs: cfg.minGapMs, trainEndMs: cfg.trainEndMs })}.\n` +
       `  Pulse timestamps are SIMULATED time (fed ~1000x faster than real); each edge's REAL wait in this process's event loop is added to its timestamp, as the GPIO driver's late stamping would.\n`,
   );
@@ -396,7 +396,7 @@ export async function run(n = 10_000): Promise<Figure[]> {
       met: true,
     },
   ];
-  printFigures('pulse accuracy (issue 4)', figures);
+  printFigures('pulse accuracy (README.md, "Cash hardware")', figures);
   return figures;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 3): drain 10,000 queued reports into a fast local fake 1C server.
+ * Benchmark (docs/contract.md, "3. The report"): drain 10,000 queued reports into a fast local fake 1C server.
  *  - reports/s of the daemon's delivery worker (one at a time, each marked delivered with an fsync),
  *    against a bare loop of the same SOAP POST on the same libcurl client in the same run;
  *  - PayPoll p99 latency during the drain against idle (target: within 2x: draining must not slow the
@@ -123,7 +123,7 @@ export async function run(N = 10_000): Promise<Figure[]> {
         met: during.p99 <= 2 * Math.max(1, idle.p99),
       },
     ];
-    printFigures('reports drain (issue 3)', figures);
+    printFigures('reports drain (docs/contract.md, "3. The report")', figures);
     return figures;
   } finally {
     await daemon.stop();

@@ -1,5 +1,5 @@
 /**
- * `make bench`: runs every benchmark of issue 2 one after the other (never in parallel: they would
+ * `make bench`: runs every benchmark (bench/README.md) one after the other (never in parallel: they would
  * measure each other) against the compiled daemon (dist/, built by `make build`), and prints each figure
  * beside the baseline measured in the same run and the ratio to its target. Targets are reported, never
  * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, reports, pulse).

@@ -1,7 +1,7 @@
 /**
  * (d) Time from process start to SOAP ready: `bin/paypoint serve` spawned, until a PayPoll is answered
  * (and, for the record, until its "ready" log line), against a bare `node -e` start (spawn to exit of an
- * empty script). Medians of several runs, alternating. Target (issue 2): within 10x.
+ * empty script). Medians of several runs, alternating. Target (docs/design.md): within 10x.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

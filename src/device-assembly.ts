@@ -158,7 +158,7 @@ class LineCancelButton implements CancelButton {
   }
 }
 
-/** Hopper fill levels survive restarts (issue 4, item 5): DATA_DIR/hopper-levels.json, written atomically. */
+/** Hopper fill levels survive restarts (README.md, "Cash hardware"): DATA_DIR/hopper-levels.json, written atomically. */
 function hopperLevelStore(dataDir: string, log: Logger): { initial: Record<number, number> | null; save: (l: Record<number, number>) => void } {
   const file = join(dataDir, 'hopper-levels.json');
   let initial: Record<number, number> | null = null;

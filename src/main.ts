@@ -29,7 +29,7 @@ export interface Daemon {
   devices: PaymentDevices;
   sim: SimDevices | null;
   log: Logger;
-  /** systemd notify/watchdog, LED, status page (issue 6); null when started with `appliance: false`. */
+  /** systemd notify/watchdog, LED, status page (docs/appliance.md); null when started with `appliance: false`. */
   appliance: Appliance | null;
   /** Port the SOAP service listens on (useful with port 0 in tests). */
   port(): number;
@@ -40,7 +40,7 @@ export interface DaemonOptions {
   log?: Logger;
   /** Clock for tests. */
   now?: () => number;
-  /** Attach the appliance (issue 6): sd_notify, LED, status page. Default true. */
+  /** Attach the appliance (docs/appliance.md): sd_notify, LED, status page. Default true. */
   appliance?: boolean;
 }
 
@@ -131,7 +131,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     housekeeping.unref();
     cleanups.push(() => clearInterval(housekeeping));
 
-    // --- issue 6: the appliance, attached once the store is loaded and SOAP listens (READY=1 means that).
+    // --- the appliance (docs/appliance.md), attached once the store is loaded and SOAP listens (READY=1 means that).
     const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log }, { version: VERSION });
     if (appliance) cleanups.push(() => appliance.stop());
     // ---

@@ -1,5 +1,5 @@
 /**
- * Change-making (issue 4, item 5; contract 2.6): which coins pay `amount` from the hoppers' fill levels.
+ * Change-making (README.md, "Cash hardware"; contract 2.6): which coins pay `amount` from the hoppers' fill levels.
  * Never pays more than due; what cannot be paid is the rest amount. Exact when possible (a bounded
  * search, since greedy fails for some coin systems), preferring the denominations in good supply:
  * among the plans that pay the most, the cheapest wins, where a coin costs 1 from a hopper above its

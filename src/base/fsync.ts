@@ -1,4 +1,4 @@
-/** The fsync primitives every durable write goes through (DEVELOPERS.md, "No money is lost"). */
+/** The fsync primitives every durable write goes through (docs/design.md, "No money is lost"). */
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 

@@ -1,6 +1,6 @@
 /**
  * `paypoint hw levels [--data-dir DIR]` prints the hoppers' fill levels; `paypoint hw levels set
- * VALUE=COUNT ...` sets them after a technician filled or emptied a hopper (issue 4, item 5: "settable
+ * VALUE=COUNT ...` sets them after a technician filled or emptied a hopper (README.md, "Cash hardware": "settable
  * by the technician"). Values are kopecks (1000 = a 10-rouble coin). Only with the daemon stopped: the
  * data directory's lock is taken, so a running daemon's counts are never overwritten behind its back.
  */

@@ -1,6 +1,6 @@
 /**
  * `paypoint hw pulses LINE [--seconds N] [--trains N] [--active-low]`: the technician's calibration of a
- * pulse device (issue 4, item 3). LINE is a BCM GPIO number ("27") or "gpio:27"; it prints the measured
+ * pulse device (README.md, "Cash hardware"). LINE is a BCM GPIO number ("27") or "gpio:27"; it prints the measured
  * pulse and gap widths so the profile's timings can be set for the unit at hand. Run it with the daemon
  * stopped (the line is then free).
  */

@@ -1,5 +1,5 @@
 /**
- * The `paypoint` command (issue 2, item 2).
+ * The `paypoint` command (docs/design.md).
  *   paypoint serve [--config FILE] [--data-dir DIR] [--port N]
  *   paypoint config check FILE
  *   paypoint config doc
@@ -122,7 +122,7 @@ async function sim(args: string[]): Promise<number> {
   return 1;
 }
 
-/** Issue 3: fetches the processing server's WSDL, compares it, tests the connection. */
+/** docs/contract.md, "3. The report": fetches the processing server's WSDL, compares it, tests the connection. */
 async function processingCheckCmd(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' } }, allowPositionals: false });
   const cfg = effectiveConfig(values);
@@ -131,7 +131,7 @@ async function processingCheckCmd(args: string[]): Promise<number> {
 }
 
 /**
- * Issue 3, item 5: the outbox, read from the datafile without taking the daemon's lock (works with the
+ * docs/contract.md, "3. The report": the outbox, read from the datafile without taking the daemon's lock (works with the
  * daemon running or stopped; see readSessionDocs for why that is safe).
  */
 function reportsCmd(args: string[]): number {

@@ -1,6 +1,6 @@
 /**
  * `paypoint usb-import MOUNTPOINT|DEVICE [--config FILE] [--unit NAME] [--systemctl CMD]`: run by
- * paypoint-usb-import@.service when udev sees a FAT stick (issue 6, item 3; systemd/). DEVICE (a block
+ * paypoint-usb-import@.service when udev sees a FAT stick (docs/appliance.md; systemd/). DEVICE (a block
  * device or a FAT image file) is mounted here (services/usb-import/stick-mount.ts); a MOUNTPOINT (a
  * directory) is used as it is, already mounted by the caller.
  * Exit codes: 0 applied, exported or nothing to do; 1 refused or rolled back.

@@ -162,7 +162,7 @@ export const LogSchema = z
   })
   .strict();
 
-// --- Appliance sections (issue 6): status page, status LED, the unit itself -------------------------
+// --- Appliance sections (docs/appliance.md): status page, status LED, the unit itself -------------------------
 
 export const StatusSchema = z
   .object({
@@ -183,7 +183,7 @@ export const StatusSchema = z
 
 export const LedSchema = z
   .object({
-    enabled: z.boolean().default(true).describe('Drive the status LED through the Linux LED class (codes: README.md, "The appliance").'),
+    enabled: z.boolean().default(true).describe('Drive the status LED through the Linux LED class (codes: docs/appliance.md).'),
     name: z
       .string()
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'an LED class name: letters, digits, ":", "_", ".", "-"')

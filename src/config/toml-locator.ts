@@ -1,6 +1,6 @@
 /**
  * Maps a configuration field path (["api", "port"]) to the line of the TOML file that sets it, so every
- * validation error can name FILE:LINE (DEVELOPERS.md practice 4). A small line scanner, not a parser:
+ * validation error can name FILE:LINE (docs/design.md, "How the code is written"). A small line scanner, not a parser:
  * smol-toml has already accepted the file, so only table headers and `key =` lines matter here.
  */
 type Path = ReadonlyArray<string | number>;

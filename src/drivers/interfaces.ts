@@ -1,8 +1,8 @@
 /**
- * The payment-devices interface (issue 2, item 5): what the payment domain needs from hardware, and
+ * The payment-devices interface (docs/design.md): what the payment domain needs from hardware, and
  * nothing more. Simulators (src/drivers/sim/) and real drivers (CCNET, pulse, hoppers, VTK) implement it.
  *
- * Acknowledgement rule (DEVELOPERS.md, "No money is lost"): every handler a driver calls returns a
+ * Acknowledgement rule (docs/design.md, "No money is lost"): every handler a driver calls returns a
  * promise that resolves only after the event is durably stored. A driver acknowledges to its device or
  * customer (stacks nothing more, answers the sim control channel, ...) only after that promise resolves.
  */
@@ -80,7 +80,7 @@ export interface CardReader {
   /** Withdraws the offer; the outcome still arrives through onOutcome (cancelled, or approved if too late). */
   cancel(opId: string): Promise<void>;
   onOutcome(handler: (outcome: CardOutcome) => Promise<void>): void;
-  /** After a restart: what became of `opId`. 'unknown' keeps the session waiting (issue 5, the hard case). */
+  /** After a restart: what became of `opId`. 'unknown' keeps the session waiting (the hard case: src/drivers/vtk/vtk-recovery.ts). */
   recover(opId: string): Promise<'approved' | 'declined' | 'cancelled' | 'unknown'>;
   health(): DeviceHealth;
   start(): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * The payment session state machine (contract section 2). Pure: no I/O, no clock, no timers. Every
  * transition takes the session and an event and returns the new session plus the effects the engine
- * must carry out *after* it has stored the new session durably (DEVELOPERS.md, "No money is lost").
+ * must carry out *after* it has stored the new session durably (docs/design.md, "No money is lost").
  *
  *   paying ──cash reaches amount──> dispensing ──payout done──> paid        (PayPoll 0)
  *     │   └─card approved─────────────────────────────────────> paid

@@ -1,4 +1,4 @@
-/** Structured logs: one JSON line per event on stdout, for journald (DEVELOPERS.md practice 7). */
+/** Structured logs: one JSON line per event on stdout, for journald (docs/design.md, "How the code is written"). */
 import { pino } from 'pino';
 
 export type Logger = pino.Logger;

@@ -1,4 +1,4 @@
-// Device-tree overlays of board/overlays/ compiled with dtc (issue 7, item 2/3), as the image compiles them
+// Device-tree overlays of board/overlays/ compiled with dtc (yocto-layer/README.md), as the image compiles them
 // (devicetree.bbclass: dtc -@, overlays as .dtbo), plus the link between board/config.txt and them: every
 // dtoverlay= that names one of our overlays has its source, the parameters it passes are declared in the
 // overlay's __overrides__, and the image ships the .dtbo under the name the Pi firmware looks for.

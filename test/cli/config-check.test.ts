@@ -1,4 +1,4 @@
-/** `paypoint config check FILE`: exit 0, or 1 with every error as FILE:LINE: field: reason (issue 2, item 2). */
+/** `paypoint config check FILE`: exit 0, or 1 with every error as FILE:LINE: field: reason (docs/design.md). */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** `paypoint hw levels`: the technician sets hopper fill levels (issue 4, item 5), never under a running daemon. */
+/** `paypoint hw levels`: the technician sets hopper fill levels (README.md, "Cash hardware"), never under a running daemon. */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Appliance boot test (issue 7, item 4; `make test-image`). Boots a minimal Debian 12 root file system
+# Appliance boot test (yocto-layer/README.md; `make test-image`). Boots a minimal Debian 12 root file system
 # holding Node, the built daemon and the units installed the way the image recipe installs them
 # (install-app.sh) in systemd-nspawn, and checks from the host:
 #   1. paypoint.service becomes active only after the daemon's READY=1 (Type=notify);

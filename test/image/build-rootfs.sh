@@ -1,5 +1,5 @@
 #!/bin/bash
-# Appliance boot test (issue 7, item 4): the cached base root file system. A minimal Debian 12 built with
+# Appliance boot test (yocto-layer/README.md): the cached base root file system. A minimal Debian 12 built with
 # mmdebstrap, holding only what the units need at run time: systemd (PID 1, journald, sysusers,
 # tmpfiles), dbus (timedatectl, used by the daemon's clock check), fuse + fusefat (the import mounts a
 # FAT image file through fusefat: this build machine's kernel has no vfat) and libcurl4 (node-libcurl's

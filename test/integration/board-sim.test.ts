@@ -1,5 +1,5 @@
 /**
- * Issue 4 end to end: the real daemon on the reference board profile with every cash device simulated
+ * End to end (README.md, "Cash hardware"): the real daemon on the reference board profile with every cash device simulated
  * at the driver level (pulse trains on simulated lines, CCNET bytes over a socat pty pair, hopper coin
  * pulses), paying with overpay and change, cancelling with a refund, and short of change.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 5 end to end: the real daemon with the VTK driver, against the VTK terminal simulator, including
+ * End to end (README.md, "Card payments"): the real daemon with the VTK driver, against the VTK terminal simulator, including
  * the hard case: the daemon SIGKILLed while the terminal is authorising, then restarted. The terminal
  * runs as its own process (TCP on loopback), so it lives on across the daemon's death like a real one.
  */

@@ -1,5 +1,5 @@
 /**
- * The order of system calls (issue 2, "Tests"; contract 1: "0 is answered only after the session is
+ * The order of system calls (docs/design.md; contract 1: "0 is answered only after the session is
  * durably stored (fsync)"): the real daemon runs under strace, and the trace must show, for every Pay
  * that answered 0, the request read from its connection, then the session's line written to sessions.db,
  * then an fdatasync of sessions.db completed, and only then the first byte of the HTTP response written

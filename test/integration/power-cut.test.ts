@@ -1,5 +1,5 @@
 /**
- * Power cut (issue 2, "Tests"): scripted sessions against the REAL daemon, killed with SIGKILL at random
+ * Power cut (docs/design.md): scripted sessions against the REAL daemon, killed with SIGKILL at random
  * moments, at least 200 times, on the same data directory across restarts. After each kill and restart:
  * every uid that got Pay 0 is known (PayPoll != -4), every credit the simulator confirmed is in its session
  * (and no credit is there that was never inserted), a confirmed card approval or cancel is stored,

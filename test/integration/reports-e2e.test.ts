@@ -1,5 +1,5 @@
 /**
- * End to end (issue 3): 1,000 payments through the simulated devices of the real daemon while the 1C
+ * End to end (docs/contract.md, "3. The report"): 1,000 payments through the simulated devices of the real daemon while the 1C
  * stand-in follows a scripted outage schedule: up, down (process stopped: connection refused), up, slow
  * (answers after the kiosk's timeout), refusing (`false`), up. Afterwards all 1,000 reports are at the
  * server with their payment's values; the number of repeats is printed (timeouts the server still

@@ -1,5 +1,5 @@
 /**
- * Kill test (issue 3): payments are made while the 1C server flaps (answers true, 502, false, a fault, a
+ * Kill test (docs/contract.md, "3. The report"): payments are made while the 1C server flaps (answers true, 502, false, a fault, a
  * body that is not XML) and the real daemon is SIGKILLed at random moments, at least 100 times. Then:
  *  - every uid whose PayPoll answered 0 reached the server (was accepted with `true`) at least once;
  *  - the only repeats are reports that were in flight at a kill: no uid reaches the server again after

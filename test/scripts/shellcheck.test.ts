@@ -1,4 +1,4 @@
-// shellcheck on every shell script of the repository (issue 7, item 3): files ending in .sh/.bash and
+// shellcheck on every shell script of the repository (yocto-layer/README.md): files ending in .sh/.bash and
 // files whose first line is a sh/bash/dash shebang, outside node_modules and build output.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';

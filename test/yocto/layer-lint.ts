@@ -1,4 +1,4 @@
-// Static lint of yocto-layer/ (issue 7, item 3). BitBake cannot run here (its fetchers need the network),
+// Static lint of yocto-layer/ (yocto-layer/README.md). BitBake cannot run here (its fetchers need the network),
 // so this applies the rules a reviewer of a layer applies, on the files themselves:
 //   override-syntax      new override syntax only (no _append/_prepend/_remove, _${PN}, _pn-, _class-)
 //   layerseries-compat   conf/layer.conf declares LAYERSERIES_COMPAT for its collection, and it names the
@@ -39,7 +39,7 @@ export interface LintOptions {
 }
 
 /** Yocto releases in order, and the fetchers each refuses. Newer BitBake disables npm:// and npmsw://
- * (issue 7), which is why this layer targets scarthgap. */
+ * (yocto-layer/README.md), which is why this layer targets scarthgap. */
 export const RELEASES = ['kirkstone', 'langdale', 'mickledore', 'nanbield', 'scarthgap', 'styhead', 'walnascar', 'whinlatter'];
 const NPM_REFUSED_FROM = 'styhead';
 export function refusedFetchers(release: string): string[] {
@@ -55,7 +55,7 @@ const COMMON_LICENSE_MD5: Record<string, string> = {
   'GPL-2.0-only': '801f80980d171dd6425610833a22dbe6',
   'Apache-2.0': '89aea4e17d99a7cacdbeed46a0096b10',
 };
-/** The Pi's BCM2835 watchdog counts at most ~15.9 s; issue 7 asks for at most 14 s. */
+/** The Pi's BCM2835 watchdog counts at most ~15.9 s; the image asks for at most 14 s (yocto-layer/README.md; unchecked here). */
 export const MAX_RUNTIME_WATCHDOG_S = 14;
 
 interface Statement {

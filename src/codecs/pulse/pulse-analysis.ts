@@ -1,5 +1,5 @@
 /**
- * Calibration (`paypoint hw pulses LINE`, issue 4 item 3): from raw edges recorded on a line while a
+ * Calibration (`paypoint hw pulses LINE`, README.md, "Cash hardware"): from raw edges recorded on a line while a
  * technician feeds coins, measure pulse widths, gaps inside trains and pauses between trains, and
  * suggest decoder timings for the unit at hand. Pure.
  */

@@ -1,6 +1,6 @@
 /**
  * Pulse-train decoder for coin acceptors and bill validators in pulse mode (CH-926 class: N pulses of
- * 20/50/100 ms per coin; facts.md, openkioskorg/pulseacceptor). Pure: it takes timestamped edges of the
+ * 20/50/100 ms per coin; docs/design.md, "Protocols", openkioskorg/pulseacceptor). Pure: it takes timestamped edges of the
  * logical line (1 = pulse active) and the current time, and returns decoded events; no timers, no I/O.
  *
  * - Noise filter: an active spell shorter than `minPulseMs` is not a pulse; an inactive spell shorter

@@ -1,7 +1,7 @@
 /**
- * The strict reader of requests to the kiosk's SOAP service (contract 1; issue 2, item 4). Pure: bytes
+ * The strict reader of requests to the kiosk's SOAP service (contract 1; docs/design.md). Pure: bytes
  * and the SOAPAction header in, a typed request or a PayPointError (always a soap:Client fault) out.
- * It enforces what node-soap does not (facts.md, "SOAP"): no DTD, SOAP 1.1 envelope only, exactly the
+ * It enforces what node-soap does not (docs/design.md, "SOAP (node-soap)"): no DTD, SOAP 1.1 envelope only, exactly the
  * schema's elements in the schema's order and namespace, lexically valid values, SOAPAction agreeing
  * with the body. It accepts what XML allows and 1C sends: any prefixes, extra namespace declarations on
  * inner elements, whitespace, and an xsi:type that names the declared type.

@@ -1,6 +1,6 @@
 /**
  * Lexical checks of the XML Schema simple types the POS schema uses (XML Schema Part 2): xs:int and
- * xs:decimal collapse whitespace; xs:string keeps it. node-soap would take `12abc` as 12 (facts.md).
+ * xs:decimal collapse whitespace; xs:string keeps it. node-soap would take `12abc` as 12 (docs/design.md, "SOAP (node-soap)").
  */
 import { canonicalDecimal, isDecimalLexical } from '../../base/decimal.js';
 

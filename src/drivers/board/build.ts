@@ -1,5 +1,5 @@
 /**
- * Builds the cash devices of a board profile (issue 4, item 6): line providers, the coin acceptor, the
+ * Builds the cash devices of a board profile (README.md, "Cash hardware"): line providers, the coin acceptor, the
  * bill validator, the hopper bank and the cancel-button line, either on the real hardware or fully
  * simulated at the driver level: simulated lines with the device simulators on them (pulse trains,
  * hopper coins, MCP23017 registers) and the CCNET simulator on the far end of a socat pty pair. The

@@ -1,5 +1,5 @@
 /**
- * Board profiles (issue 4, item 6): a unit's wiring as data in board/profiles/*.json: which line does
+ * Board profiles (README.md, "Cash hardware"): a unit's wiring as data in board/profiles/*.json: which line does
  * what (on the Pi's GPIO or on an I/O expander), which serial port, which I2C address, the pulse tables,
  * and the Raspberry Pi settings it needs. Loaded and checked here; a bad profile is refused with the
  * path of the bad field (ConfigInvalid, 102), before any pin is touched.

@@ -1,5 +1,5 @@
 /**
- * CashCode bill validator on CCNET (issue 4, item 4), the controller side: implements CashAcceptor
+ * CashCode bill validator on CCNET (README.md, "Cash hardware"), the controller side: implements CashAcceptor
  * (kind 'bill').
  *
  * Cycle: RESET after power-up (CCNET: a validator reporting POWER UP waits for RESET), POLL until
@@ -330,7 +330,7 @@ export class CcnetBillValidator implements CashAcceptor {
   private async applyEnable(): Promise<void> {
     const enabled = this.wantEnabled;
     const mask = enabled ? maskOf(this.usableEntries().map((e) => e.billType)) : 0;
-    // Every enabled type stops in escrow: the domain decides (issue 4, item 4).
+    // Every enabled type stops in escrow: the domain decides (README.md, "Cash hardware").
     await this.command(enableBillTypesRequest(mask, mask));
     this.sentEnable = { enabled, at: Date.now() };
   }

@@ -1,5 +1,5 @@
 /**
- * Several parallel hoppers, one per coin value, as one ChangeDispenser (issue 4, item 5): plans the
+ * Several parallel hoppers, one per coin value, as one ChangeDispenser (README.md, "Cash hardware"): plans the
  * coins with makeChange (exact when possible, preferring values in good supply), pays hopper by hopper
  * reporting every coin through `onCoin` (awaited), replans without a hopper that came up short, and
  * returns what it could not pay as the rest amount (contract 2.6).

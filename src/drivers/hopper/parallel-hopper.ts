@@ -1,5 +1,5 @@
 /**
- * One coin hopper with a parallel interface, Azkoyen U-II style (issue 4, item 5; facts.md; the
+ * One coin hopper with a parallel interface, Azkoyen U-II style (README.md, "Cash hardware"; docs/design.md, "Protocols"; the
  * remote-token-dispenser docs): a motor line we drive, a coin-out line that gives one pulse (30-65 ms)
  * per coin leaving, an error line that gives error codes as pulse trains, and an optional empty
  * (low-level) sensor.

@@ -1,5 +1,5 @@
 /**
- * MCP23017 16-bit I/O expander on I2C (issue 4, item 2), offering its pins through the same
+ * MCP23017 16-bit I/O expander on I2C (README.md, "Cash hardware"), offering its pins through the same
  * LineProvider interface as the Pi's GPIO, so an inhibit relay, a hopper motor or a sensor can be wired
  * to either.
  *

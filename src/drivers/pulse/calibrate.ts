@@ -1,5 +1,5 @@
 /**
- * `paypoint hw pulses LINE` (issue 4, item 3): records a line's edges while the technician feeds coins,
+ * `paypoint hw pulses LINE` (README.md, "Cash hardware"): records a line's edges while the technician feeds coins,
  * then measures pulse and gap widths and suggests decoder timings. The CLI prints formatPulseReport().
  */
 import { analysePulses, type PulseReport } from '../../codecs/pulse/pulse-analysis.js';

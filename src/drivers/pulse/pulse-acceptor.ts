@@ -1,5 +1,5 @@
 /**
- * A coin acceptor (CH-926 class) or bill validator in pulse mode (issue 4, item 3): decodes the pulse
+ * A coin acceptor (CH-926 class) or bill validator in pulse mode (README.md, "Cash hardware"): decodes the pulse
  * line with PulseDecoder and credits each recognised train; opens and closes through an inhibit line.
  * Implements CashAcceptor.
  *
@@ -7,7 +7,7 @@
  * acknowledgement rule here means: credits are stored one at a time in arrival order, each awaited,
  * and a failed store is retried with the same `ref` (the domain recognises a repeat) before it is
  * given up as a fault that the technician sees. Unknown pulse counts and spoilt trains are logged as
- * errors and never credited (issue 4).
+ * errors and never credited (README.md, "Cash hardware").
  */
 import { PulseDecoder, type PulseDecoderConfig, type PulseEvent } from '../../codecs/pulse/pulse-decoder.js';
 import { now, type InputLine, type OutputLine } from '../../transports/gpio/line.js';

@@ -1,7 +1,7 @@
 /**
- * The appliance around the payment daemon (issue 6): sd_notify readiness and watchdog, the status LED,
+ * The appliance around the payment daemon (docs/appliance.md): sd_notify readiness and watchdog, the status LED,
  * the clock check, the status page. `attachAppliance` is called by src/main.ts once the store is loaded
- * and the SOAP port listens, so READY=1 means exactly that (issue 6, item 2).
+ * and the SOAP port listens, so READY=1 means exactly that (docs/appliance.md).
  */
 import type { Config } from '../../config/schema.js';
 import type { PaymentDevices } from '../../drivers/interfaces.js';

@@ -1,5 +1,5 @@
 /**
- * sd_notify(3) for the daemon (issue 6, item 2): READY=1, WATCHDOG=1, STATUS=..., STOPPING=1.
+ * sd_notify(3) for the daemon (docs/appliance.md): READY=1, WATCHDOG=1, STATUS=..., STOPPING=1.
  *
  * Node has no Unix datagram sockets, and NOTIFY_SOCKET is one. Choice: the `unix-dgram` native addon,
  * not a spawned `systemd-notify`, because

@@ -1,5 +1,5 @@
 /**
- * Clock honesty (issue 6, item 6). A Raspberry Pi has no battery-backed clock: until NTP has
+ * Clock honesty (docs/appliance.md). A Raspberry Pi has no battery-backed clock: until NTP has
  * synchronised, the wall clock holds whatever systemd-timesyncd restored at boot (the time of the last
  * shutdown) or worse. We cannot make such a time right, so we say when it may be wrong:
  *   - the status page and /metrics show the state; the LED shows attention while not synchronised;
@@ -7,7 +7,7 @@
  *     `<data_dir>/clock-unsynced.jsonl` and flagged in the CSV export (column clock_synced = no).
  * A report's `time` (contract 3) is always the unit's wall clock at the moment the payment finished,
  * as it was: it is NOT corrected afterwards (the report may already be delivered, and a later guess
- * would be no more honest). README.md, "The appliance" says so for the processing server's administrator.
+ * would be no more honest). docs/appliance.md says so for the processing server's administrator.
  *
  * How synchronisation is detected, cheapest first:
  *   1. `/run/systemd/timesync/synchronized` exists: systemd-timesyncd touches it on its first sync

@@ -1,5 +1,5 @@
 /**
- * What "healthy" means for the watchdog (issue 6, item 2), and what only degrades the unit.
+ * What "healthy" means for the watchdog (docs/appliance.md), and what only degrades the unit.
  *
  *   healthy (WATCHDOG=1 is sent): the event loop is responsive (a tick is not later than
  *     unit.max_event_loop_lag_ms) and the store is writable (the engine saw no failed write, the

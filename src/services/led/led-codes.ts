@@ -1,5 +1,5 @@
 /**
- * The status LED's codes (issue 6, item 4; table in README.md, "The appliance"). One LED, driven through the
+ * The status LED's codes (table in docs/appliance.md, "Status LED"). One LED, driven through the
  * kernel's timer trigger, so each code is a steady state or an on/off rhythm the kernel keeps blinking
  * by itself, even if the daemon stalls. Rhythms are chosen to be told apart by eye: the even ones differ
  * by a factor of at least 3 in speed, the uneven ones are mostly-on or mostly-off.

@@ -2,7 +2,7 @@
  * The payment engine: runs the pure session state machine (payment/session.ts) against the devices and
  * the durable store. Every event goes through one queue, so transitions are atomic; each new session
  * version is stored (fsync'd) *before* its effects are carried out and before the device or caller that
- * caused it is answered (DEVELOPERS.md, "No money is lost").
+ * caused it is answered (docs/design.md, "No money is lost").
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -266,7 +266,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
         case 'offer-card': {
           const card = this.devices.card;
           if (!card) break;
-          // The operation number is stored before the request goes out (issue 5, the hard case).
+          // The operation number is stored before the request goes out (the hard case: src/drivers/vtk/vtk-recovery.ts).
           const opId = `${session._id}-c${session.card.offers + 1}`;
           try {
             await this.dispatch(session._id, { type: 'card-offered', opId });
@@ -315,7 +315,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     await this.bookUnattributed(acceptor.kind, c.value, acceptor.name, c.ref, 'no session in progress');
   }
 
-  /** Issue 4, item 4: stack a bill if it fits the amount or its change can be given; else return it. */
+  /** README.md, "Cash hardware": stack a bill if it fits the amount or its change can be given; else return it. */
   private async onEscrow(value: number): Promise<EscrowDecision> {
     const s = this.current;
     if (!s || s.state !== 'paying' || s.cancelRequested !== null) return 'return';
@@ -377,7 +377,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     this.current = s;
     let session: Session = s;
     if (s.card.opId !== null && this.devices.card) {
-      // Issue 5, the hard case: an offer was out when the daemon stopped. Ask the card module.
+      // The hard case (src/drivers/vtk/vtk-recovery.ts): an offer was out when the daemon stopped. Ask the card module.
       const outcome = await this.devices.card.recover(s.card.opId);
       this.log.warn({ uid: s.uid, opId: s.card.opId, outcome }, 'card operation found open at start');
       // Approved: the driver delivers the approval through onOutcome. Unknown: PayPoll keeps answering 1

@@ -1,5 +1,5 @@
 /**
- * The delivery worker of the report outbox (contract 3; issue 3, item 3).
+ * The delivery worker of the report outbox (contract 3; docs/contract.md, "3. The report").
  *
  * - The outbox is the session documents themselves: the engine's write that finishes a session also
  *   queues its report (session-store.ts). The worker keeps an in-memory index of the pending ones, loaded

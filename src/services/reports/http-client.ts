@@ -1,5 +1,5 @@
 /**
- * node-soap's `httpClient` on node-libcurl (issue 3; facts.md: node-soap's client has no default timeout,
+ * node-soap's `httpClient` on node-libcurl (docs/contract.md, "3. The report"; docs/design.md, "SOAP (node-soap)": node-soap's client has no default timeout,
  * and a custom httpClient implements `request(rurl, data, cb, exheaders, exoptions)` returning axios-shaped
  * results). libcurl gives what the kiosk needs from the link to 1C:
  *  - TLS always verified (peer and host name), with an optional CA file of our own; no way to turn it off;
@@ -114,7 +114,7 @@ export class CurlHttpClient implements IHttpClient {
       curl.setOpt('TIMEOUT_MS', o.timeoutMs);
       curl.setOpt('TCP_KEEPALIVE', 1);
       curl.setOpt('NOSIGNAL', true);
-      // TLS is always verified (contract 3, issue 3: no silent downgrade); a CA file only adds trust.
+      // TLS is always verified (docs/contract.md, "3. The report": no silent downgrade); a CA file only adds trust.
       curl.setOpt('SSL_VERIFYPEER', 1);
       curl.setOpt('SSL_VERIFYHOST', 2);
       if (o.caFile) curl.setOpt('CAINFO', o.caFile);

@@ -1,5 +1,5 @@
 /**
- * The outbox as the status page and `paypoint reports` show it (issue 3, item 5): depth, age of the oldest
+ * The outbox as the status page and `paypoint reports` show it (docs/contract.md, "3. The report"): depth, age of the oldest
  * pending report, last success, last error of each class, and the reports the server keeps refusing with
  * the reason. Computed by one pure function from the session documents, so the daemon (from its live
  * store) and the command line (from the datafile, read-only: see readOutboxFile) show the same thing.

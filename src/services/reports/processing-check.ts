@@ -1,5 +1,5 @@
 /**
- * `paypoint processing check` (issue 3, item 1): fetches the processing server's own WSDL with the
+ * `paypoint processing check` (docs/contract.md, "3. The report"): fetches the processing server's own WSDL with the
  * configured credentials, says whether it fits what the daemon sends, and tests the connection without
  * sending a report. Nothing reaches 1C's data: a TCP connect and one GET of the WSDL.
  */

@@ -31,7 +31,7 @@ export function processingWsdl(ns: string, service: string): string {
   return text;
 }
 
-/** soapAction of Register as 1C publishes it: "<namespace>#<service>:Register" (facts.md). */
+/** soapAction of Register as 1C publishes it: "<namespace>#<service>:Register" (docs/design.md, "1C-published web services"). */
 export function registerSoapAction(ns: string, service: string): string {
   return `${ns}#${service}:Register`;
 }

@@ -47,7 +47,7 @@ export class RegisterClient {
     const client = new soap.Client(wsdl, endpoint, options);
     client.setEndpoint(endpoint);
     // soapAction comes from the SOAP 1.1 binding: "<ns>#<service>:Register", as 1C publishes it.
-    // 1C publishes a SOAP 1.1 and a SOAP 1.2 port; node-soap would bind the last (facts.md), so the
+    // 1C publishes a SOAP 1.1 and a SOAP 1.2 port; node-soap would bind the last (docs/design.md, "SOAP (node-soap)"), so the
     // method is taken from the SOAP 1.1 port by name.
     const svc = (client as unknown as Record<string, Record<string, Record<string, RegisterMethod>>>)[cfg.service];
     const method = svc?.[port]?.Register;

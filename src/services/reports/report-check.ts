@@ -1,6 +1,6 @@
 /**
  * Checks every value of a Register report against the processing WSDL's schema before it is sent
- * (contract 3; issue 3: node-soap would send `'abc'` for an xs:int, or NaN, or 1e21, without a word).
+ * (contract 3; docs/contract.md, "3. The report": node-soap would send `'abc'` for an xs:int, or NaN, or 1e21, without a word).
  * A report that fails here is never sent as it is: it stays in the outbox, flagged `invalid` with the
  * reason, for a person to look at (nothing is ever dropped).
  */

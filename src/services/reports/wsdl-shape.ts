@@ -1,7 +1,7 @@
 /**
  * Reads the parts of a WSDL that decide whether the Register messages the kiosk sends fit a server
  * (`paypoint processing check`), and which port is the SOAP 1.1 one (1C publishes two; node-soap binds the
- * last, SOAP 1.2, unless told: facts.md). Namespaces are resolved, so `xs:int` and `xsd:int` are the same.
+ * last, SOAP 1.2, unless told: docs/design.md, "SOAP (node-soap)"). Namespaces are resolved, so `xs:int` and `xsd:int` are the same.
  */
 import sax from 'sax';
 

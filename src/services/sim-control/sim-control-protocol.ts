@@ -1,5 +1,5 @@
 /**
- * The local control channel of simulation mode (issue 2, item 2): `paypoint sim ...` acts as the customer
+ * The local control channel of simulation mode (docs/design.md): `paypoint sim ...` acts as the customer
  * on a daemon running with simulated devices. One JSON line each way over a Unix socket in the data
  * directory (mode 0600); it exists only when the devices are simulated.
  */

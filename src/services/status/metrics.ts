@@ -1,5 +1,5 @@
 /**
- * /metrics in the Prometheus text format (issue 6, item 5: a fleet is watched with Prometheus and
+ * /metrics in the Prometheus text format (docs/appliance.md, "Status page": a fleet is watched with Prometheus and
  * Grafana). A registry of our own (not prom-client's global one), filled from the same snapshot as the
  * page at each scrape, plus Node's process metrics.
  */

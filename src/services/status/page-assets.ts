@@ -1,5 +1,5 @@
 /**
- * The status page (issue 6, item 5): one HTML page, one script, one style sheet, served by
+ * The status page (docs/appliance.md): one HTML page, one script, one style sheet, served by
  * status-server.ts under a strict Content-Security-Policy (no inline script). Russian by default,
  * English switchable (?lang=en, remembered in the browser). Live: the script follows /api/events
  * (server-sent events) and redraws from each snapshot; it never sends anything but GETs.

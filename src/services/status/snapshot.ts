@@ -1,5 +1,5 @@
 /**
- * Everything the status page, /api/status and /metrics show (issue 6, item 5), in one JSON-ready value.
+ * Everything the status page, /api/status and /metrics show (docs/appliance.md), in one JSON-ready value.
  * Never a password or secret: the configuration summary lists what is *set*, not what it is.
  */
 import { hostname, networkInterfaces } from 'node:os';

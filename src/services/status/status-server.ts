@@ -1,5 +1,5 @@
 /**
- * The status page's HTTP server on its own port (issue 6, item 5): `/` (page), `/app.js`, `/app.css`,
+ * The status page's HTTP server on its own port (docs/appliance.md): `/` (page), `/app.js`, `/app.css`,
  * `/api/status` (JSON snapshot), `/api/events` (server-sent events: a snapshot on every change and every
  * few seconds), `/metrics` (Prometheus text). Read-only: GET and HEAD only, nothing changes state;
  * optional HTTP Basic on everything.

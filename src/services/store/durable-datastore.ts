@@ -1,5 +1,5 @@
 /**
- * nedb-promises made durable (facts.md, "nedb-promises"): nedb appends with no fsync, so every append is
+ * nedb-promises made durable (docs/design.md, "nedb-promises"): nedb appends with no fsync, so every append is
  * followed by an fdatasync of the datafile *inside nedb's executor*, before the write's promise resolves;
  * a torn tail is repaired before loading; a failed append (disk full) cuts the partial line it may have
  * left and reloads memory from disk, so that memory and disk never disagree.

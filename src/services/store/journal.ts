@@ -1,5 +1,5 @@
 /**
- * The append-only daily journal (issue 2, item 6): finished sessions leave the live datastore after
+ * The append-only daily journal (docs/design.md): finished sessions leave the live datastore after
  * their uid memory has passed and their report is delivered, and are kept here, one JSON line each,
  * fsync'd, in `journal/YYYY-MM-DD.jsonl` (UTC date of the session's finish). Moving is idempotent: a
  * crash between the journal append and the removal repeats the line, and readers keep the last one per _id.

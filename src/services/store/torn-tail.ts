@@ -1,5 +1,5 @@
 /**
- * Recovery from a power cut in the middle of an append (facts.md: a torn last line makes nedb refuse to
+ * Recovery from a power cut in the middle of an append (docs/design.md, "nedb-promises": a torn last line makes nedb refuse to
  * load a small datafile). Every nedb append ends with a newline, so bytes after the last newline, and
  * trailing lines that are not JSON (a zero-filled extent), were never acknowledged: they are cut off and
  * kept beside the datafile for the record. A bad line *before* a good one is real corruption and is left

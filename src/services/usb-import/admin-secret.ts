@@ -1,5 +1,5 @@
 /**
- * Physical-access security for the USB import (issue 6, item 3). Design:
+ * Physical-access security for the USB import (docs/appliance.md). Design:
  *   - The unit's configuration holds only a hash: `[unit] admin_secret_sha256 = "<64 hex>"`.
  *   - A unit whose current configuration has no hash (a new unit, as it leaves the image) accepts its
  *     first file. Every file imported from a stick must set `admin_secret_sha256`, so after the first

@@ -1,5 +1,5 @@
 /**
- * Export of the session journal and report status as CSV for a date range (issue 6, item 3), for a
+ * Export of the session journal and report status as CSV for a date range (docs/appliance.md), for a
  * stick that carries `paypoint-export.txt`. Reads the data directory without the daemon: the live
  * store file (nedb: one JSON document per line, the last line per _id wins, `$$deleted` removes) and
  * the daily journal (store/journal.ts). Read-only; the daemon may keep running.

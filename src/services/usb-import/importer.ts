@@ -1,5 +1,5 @@
 /**
- * The USB-stick import (issue 6, item 3), on a stick already mounted (read-only) at `stickDir`:
+ * The USB-stick import (docs/appliance.md), on a stick already mounted (read-only) at `stickDir`:
  *   1. paypoint-secret.txt checked against the unit's admin secret hash (admin-secret.ts);
  *   2. paypoint.toml read (no symlink, size cap) and validated by the same code as
  *      `paypoint config check` (config/load.ts: decodeConfigText + parseConfigText, which loadConfigFile

@@ -1,6 +1,6 @@
 /**
  * The last USB import's result, left in the data directory by `paypoint usb-import` (run as its own
- * unit) for the daemon to show on the LED and status page for a few minutes (issue 6, item 3: "show the
+ * unit) for the daemon to show on the LED and status page for a few minutes (docs/appliance.md, "USB stick": "show the
  * result on the LED"). A small JSON file written atomically.
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Reading a file from an untrusted stick (issue 6, item 3): only a plain file directly in the stick's
+ * Reading a file from an untrusted stick (docs/appliance.md): only a plain file directly in the stick's
  * top directory, never through a symlink (lstat, then open with O_NOFOLLOW so a swap in between fails
  * too), never more than a cap (read at most cap + 1 bytes: the size on the directory entry is not
  * trusted either).

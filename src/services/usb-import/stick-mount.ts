@@ -1,5 +1,5 @@
 /**
- * Mounting the stick for `paypoint usb-import DEVICE` (issue 6, item 3). The udev rule only starts the
+ * Mounting the stick for `paypoint usb-import DEVICE` (docs/appliance.md). The udev rule only starts the
  * import unit; the mount happens here, inside that unit's own mount namespace (PrivateMounts), so no
  * other process ever sees it:
  *   - read phase: `-o ro,nosuid,nodev,noexec` (FAT has no owners: files are root-only, no exec bit);

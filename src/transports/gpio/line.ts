@@ -2,7 +2,7 @@
  * Digital lines, the only thing line-driven devices (pulse coin acceptor, pulse bill validator, hoppers,
  * inhibit relays, sensors) need from hardware. Implemented by the Pi's GPIO (onoff-gpio.ts), the
  * MCP23017 expander (drivers/mcp23017) and the simulator (sim-lines.ts), so a device can be wired to
- * any of them (issue 4, items 1 and 2).
+ * any of them (README.md, "Cash hardware").
  *
  * Levels are logical: with `activeLow` the line reads 1 when the wire is at 0 V (open-collector outputs
  * of coin mechanisms pull the line low while active).

@@ -1,7 +1,8 @@
 /**
  * The Raspberry Pi's own GPIO through `onoff` (sysfs). Pin numbers in configuration are BCM numbers;
- * sysfs numbers them from the chip's base, which kernels 6.6+ moved (512 on Pi 4, 571 on Pi 5; onoff
- * issues 199, 200, 204), so the base is read from the gpiochip whose `label` matches, never assumed.
+ * sysfs numbers them from the chip's base, which kernels 6.6+ moved (512 on Pi 4, 571 on Pi 5;
+ * github.com/fivdi/onoff issues 199, 200, 204), so the base is read from the gpiochip whose `label`
+ * matches, never assumed.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * The I2C operations device drivers use (SMBus byte read/write), as an interface over `i2c-bus` 5's
- * promisified bus, so register-level simulators can stand in for it in tests (facts.md: this machine
+ * promisified bus, so register-level simulators can stand in for it in tests (docs/design.md, "Hardware without hardware": this machine
  * has no /dev/i2c-*).
  */
 import { ErrorCode, PayPointError } from '../../errors.js';

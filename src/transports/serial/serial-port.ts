@@ -1,7 +1,7 @@
 /**
  * A byte pipe to a serial device, the only thing serial drivers (CCNET bill validator, VTK card reader)
  * need from `serialport`. Drivers depend on this interface; tests open the real implementation on one end
- * of a socat pty pair (facts.md, "Hardware without hardware").
+ * of a socat pty pair (docs/design.md, "Hardware without hardware").
  *
  * Stable interface shared by the CCNET and VTK drivers: add members, never change these.
  */

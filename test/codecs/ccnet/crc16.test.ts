@@ -6,7 +6,7 @@ t.test('CRC-16/KERMIT catalogue check value', async (t) => {
   t.equal(crc16Kermit(Buffer.alloc(0)), 0);
 });
 
-t.test('captured CCNET frames carry the CRC low byte first (facts.md)', async (t) => {
+t.test('captured CCNET frames carry the CRC low byte first (docs/design.md, "Protocols")', async (t) => {
   // POLL 02 03 06 33 | DA 81 and ACK 02 03 06 00 | C2 82, RESET 02 03 06 30 | 41 B3.
   t.equal(crc16Kermit(Buffer.from([0x02, 0x03, 0x06, 0x33])), 0x81da);
   t.equal(crc16Kermit(Buffer.from([0x02, 0x03, 0x06, 0x00])), 0x82c2);

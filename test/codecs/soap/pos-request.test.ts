@@ -1,6 +1,6 @@
 /**
  * The strict reader of Pay/PayPoll requests (src/codecs/soap/pos-request.ts). Accepts what XML allows
- * and 1C sends (facts.md: prefixes, extra declarations on inner elements, whitespace, an agreeing
+ * and 1C sends (docs/design.md, "SOAP (node-soap)": prefixes, extra declarations on inner elements, whitespace, an agreeing
  * xsi:type); refuses what the schema forbids, each with its PayPointError code.
  */
 import t from 'tap';

@@ -1,6 +1,6 @@
 /**
  * Lexical checks of xs:int, xs:decimal and xs:string (src/codecs/soap/xml-schema-types.ts). node-soap
- * alone takes `12abc` as 12 and lets overflow through (facts.md, "SOAP"): these are the values that
+ * alone takes `12abc` as 12 and lets overflow through (docs/design.md, "SOAP (node-soap)"): these are the values that
  * must be refused, and the whitespace forms XML Schema's collapse rule makes valid.
  */
 import t from 'tap';

@@ -1,5 +1,5 @@
 /**
- * Issue 5, the hard case: the link drops, the operation times out, or the daemon restarts while the
+ * The hard case (src/drivers/vtk/vtk-recovery.ts): the link drops, the operation times out, or the daemon restarts while the
  * terminal is authorising. The card may have been charged, so nothing is decided on a guess: the driver
  * learns the outcome from the terminal (VTK 3.3: the current operation number in IDL answers, and a
  * repeated VRP answered with the previous result), reports 'unknown' until then, and never charges twice.

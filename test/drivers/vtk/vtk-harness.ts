@@ -1,5 +1,5 @@
 /**
- * Test harness for the VTK driver: a REAL pty pair from socat (facts.md) or a TCP listener on 127.0.0.1,
+ * Test harness for the VTK driver: a REAL pty pair from socat (docs/design.md, "Hardware without hardware") or a TCP listener on 127.0.0.1,
  * the terminal simulator on one end and the driver on the other, with fast protocol timers.
  * Waits are bounded by a hang guard only; no test asserts how long anything took.
  */

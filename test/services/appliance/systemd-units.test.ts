@@ -1,5 +1,5 @@
 /**
- * `systemd-analyze verify` on every unit in systemd/ (issue 6, item 1), and the properties the issue
+ * `systemd-analyze verify` on every unit in systemd/ (docs/appliance.md), and the properties the issue
  * asks of them. verify checks that ExecStart's program exists, and /usr/bin/paypoint is only there on a
  * unit's image: so it runs with --root on a scratch root holding this machine's system units, our units,
  * and an executable at /usr/bin/paypoint. Any message (an unknown key is only a warning with exit 0) fails.
@@ -55,7 +55,7 @@ function props(file: string): Map<string, string[]> {
   return m;
 }
 
-t.test('paypoint.service has what issue 6 asks', async (t) => {
+t.test('paypoint.service has what docs/appliance.md describes', async (t) => {
   const p = props('paypoint.service');
   const one = (k: string) => p.get(k)?.at(-1);
   t.equal(one('Type'), 'notify');

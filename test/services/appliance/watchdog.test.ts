@@ -1,10 +1,10 @@
 /**
- * sd_notify and the watchdog (issue 6, item 2) through a real NOTIFY_SOCKET (a Unix datagram socket,
+ * sd_notify and the watchdog (docs/appliance.md) through a real NOTIFY_SOCKET (a Unix datagram socket,
  * read by socat): READY=1 once the store is loaded and SOAP listens; WATCHDOG=1 only while healthy;
  * a store that cannot be written stops the pings (systemd then restarts the daemon); a dead driver only
  * degrades (the pings go on); no NOTIFY_SOCKET: nothing is sent. The last test runs the real daemon
  * process and freezes it with SIGSTOP: the pings stop, which is what makes systemd restart it.
- * (Under systemd itself: see README.md, "The appliance"; this machine's PID 1 is not systemd.)
+ * (Under systemd itself: see docs/appliance.md; this machine's PID 1 is not systemd.)
  */
 import t from 'tap';
 import { mkdirSync, rmSync } from 'node:fs';

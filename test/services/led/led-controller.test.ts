@@ -1,5 +1,5 @@
 /**
- * The status LED codes (issue 6, item 4) against a fake LED class directory: what lands in
+ * The status LED codes (docs/appliance.md) against a fake LED class directory: what lands in
  * trigger / delay_on / delay_off for each documented code, the priority between codes, and that an
  * unchanged code is not rewritten (a rewrite restarts the kernel's blink rhythm).
  */

@@ -1,5 +1,5 @@
 /**
- * Hostile input against the REAL daemon (contract 1 "Errors"; issue 2, item 4 and tests): each case
+ * Hostile input against the REAL daemon (contract 1 "Errors"; docs/design.md): each case
  * gets its exact outcome, a well-formed SOAP 1.1 soap:Client fault (HTTP 500, one-line faultstring,
  * the PayPoint code in detail) or the right result code, never a stack trace; a slow-loris client is
  * dropped while others are served; and afterwards the daemon still answers PayPoll with the sessions

@@ -1,6 +1,6 @@
 /**
  * Interop with php-soap (SoapClient in WSDL mode, SOAP 1.1) against the REAL daemon (contract 1;
- * issue 2, tests): the essentials of the zeep suite from a second, independent SOAP stack.
+ * docs/design.md, "How the code is written"): the essentials of the zeep suite from a second, independent SOAP stack.
  */
 import t from 'tap';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * Interop with python3-zeep (a strict, independent SOAP client) against the REAL daemon (contract 1;
- * issue 2, tests): WSDL import bound to service "pos" port "pos", Pay with 0, 1 and 3 order items,
+ * docs/design.md, "How the code is written"): WSDL import bound to service "pos" port "pos", Pay with 0, 1 and 3 order items,
  * PayPoll through every state, every result code, HTTP Basic on and off.
  */
 import t from 'tap';

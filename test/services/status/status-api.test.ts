@@ -1,5 +1,5 @@
 /**
- * The status page's server (issue 6, item 5) in-process on the real daemon: /api/status JSON through a
+ * The status page's server (docs/appliance.md) in-process on the real daemon: /api/status JSON through a
  * payment, the outbox with a refused report, /metrics, the live event stream, HTTP Basic, read-only
  * (no state change over GET, nothing but GET/HEAD), and never a password in anything it serves.
  */

@@ -1,5 +1,5 @@
 /**
- * The status page in a real browser (issue 6, "Done when": "its page shows a payment live in a real
+ * The status page in a real browser (docs/appliance.md, "Status page": "its page shows a payment live in a real
  * browser"): Debian's Chromium, driven by playwright-core, against the real daemon process. A payment is
  * started over SOAP and paid with simulated coins while the page is open; the page must follow each
  * step without a reload. Screenshots go to test-artifacts/ (gitignored).

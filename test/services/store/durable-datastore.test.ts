@@ -1,6 +1,6 @@
 /**
  * A failed append on a really full disk: a tiny tmpfs is mounted and filled, so the kernel answers ENOSPC
- * (nothing simulated). facts.md: nedb changes memory before it appends, so a failed append leaves memory
+ * (nothing simulated). docs/design.md, "nedb-promises": nedb changes memory before it appends, so a failed append leaves memory
  * and disk disagreeing; the store must bring memory back to what the disk holds and throw StoreWriteFailed.
  *
  * Regression: the recovery reloaded through nedb's executor from inside the executor's running task, a

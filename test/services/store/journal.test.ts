@@ -1,5 +1,5 @@
 /**
- * The append-only daily journal (issue 2, item 6). Moving sessions into it is idempotent: a power cut
+ * The append-only daily journal (docs/design.md). Moving sessions into it is idempotent: a power cut
  * between the journal append and the removal from the live store repeats lines, and readers keep one
  * (the last) per _id. A torn last line was never acknowledged and is skipped.
  */

@@ -1,5 +1,5 @@
 /**
- * The live store stays small (issue 2, item 6): archive() moves finished sessions older than the uid
+ * The live store stays small (docs/design.md): archive() moves finished sessions older than the uid
  * memory whose report is delivered (or that have none) into the daily journal, and keeps everything that
  * is still owed something: sessions in progress, undelivered reports, young sessions.
  */

@@ -1,5 +1,5 @@
 /**
- * Recovery from a power cut in the middle of an append (facts.md, nedb: a torn last line makes nedb
+ * Recovery from a power cut in the middle of an append (docs/design.md, "nedb-promises": a torn last line makes nedb
  * refuse to load a small datafile). The tail that was never acknowledged is cut off and kept beside the
  * datafile; a bad line *before* a good one is real corruption and must stop the load (StoreCorrupt), never
  * be dropped silently.

@@ -1,5 +1,5 @@
 /**
- * `paypoint usb-import DEVICE` end to end on a FAT image (issue 6, "Done when": a stick image mounted
+ * `paypoint usb-import DEVICE` end to end on a FAT image (docs/appliance.md, "USB stick": a stick image mounted
  * with fusefat, as this kernel has no vfat): mounted read-only, validated, installed, applied through
  * systemctl (a stand-in script here, as PID 1 is not systemd on this machine), unmounted, and the
  * result written back onto the image, read back with mtools.

@@ -1,5 +1,5 @@
 /**
- * The USB-stick import (issue 6, item 3) on a stick directory, against the real daemon started
+ * The USB-stick import (docs/appliance.md) on a stick directory, against the real daemon started
  * in-process from the installed file (the applier below does what `systemctl restart` does: stop,
  * then start from the file on disk). Good file, bad file with line numbers in the result file,
  * oversized, symlink, missing and wrong secret, rollback after an unhealthy start, export.

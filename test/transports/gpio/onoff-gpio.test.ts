@@ -17,7 +17,7 @@ async function fakeSysfs(dir: string, chips: Array<{ n: number; label: string; n
   return root;
 }
 
-// Pi 4 on kernel 6.6+: the SoC controller at 512, the firmware expander at 570 (onoff issue 204).
+// Pi 4 on kernel 6.6+: the SoC controller at 512, the firmware expander at 570 (github.com/fivdi/onoff, its issue 204).
 const PI4_66 = [{ n: 512, label: 'pinctrl-bcm2711', ngpio: 58 }, { n: 570, label: 'raspberrypi-exp-gpio', ngpio: 8 }];
 // Pi 5: the RP1 at 571, with other chips before it.
 const PI5 = [{ n: 512, label: 'gpio-brcmstb@107d508500', ngpio: 32 }, { n: 571, label: 'pinctrl-rp1', ngpio: 54 }];
@@ -89,6 +89,6 @@ t.test('lines are claimed at base + BCM pin, outputs with their initial level, e
 t.test('on a machine without GPIO the real onoff is refused cleanly', async (t) => {
   const root = await fakeSysfs(t.testdir({}), PI4_66);
   const gpio = new OnoffGpio({ sysfsRoot: root });
-  // facts.md: this machine has no GPIO, so onoff's Gpio.accessible is false.
+  // docs/design.md, "Hardware without hardware": this machine has no GPIO, so onoff's Gpio.accessible is false.
   await t.rejects(gpio.input(17), { code: ErrorCode.DeviceUnsupported });
 });

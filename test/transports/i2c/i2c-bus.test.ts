@@ -3,7 +3,7 @@ import { openI2cBus } from '../../../src/transports/i2c/i2c-bus.js';
 import { ErrorCode, isPayPointError } from '../../../src/errors.js';
 
 t.test('the real i2c-bus loads; without /dev/i2c-N the failure is a DeviceNotReady or a failed read, never a crash', async (t) => {
-  // facts.md: on this machine opening may succeed and the first read fail with ENOENT.
+  // docs/design.md, "Hardware without hardware": on this machine opening may succeed and the first read fail with ENOENT.
   let bus;
   try {
     bus = await openI2cBus(1);
