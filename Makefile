@@ -14,7 +14,7 @@ APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
 APT_PACKAGES += mmdebstrap systemd-container curl
 DATA_DIR ?= /var/lib/paypoint
 
-.PHONY: deps deps-node deps-apt deps-npm build run test test-image test-unit bench lint clean
+.PHONY: deps deps-node deps-apt deps-npm build run test test-image test-unit bench bench-soak lint clean
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -82,6 +82,10 @@ test-image: deps
 
 bench: deps build
 	node --import tsx bench/run-all.ts
+
+# The memory soak: 1,000,000 mixed requests, RSS sampled every 50,000 (bench/README.md).
+bench-soak: deps build
+	BENCH=soak node --import tsx bench/run-all.ts
 
 clean:
 	rm -rf dist .tap

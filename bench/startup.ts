@@ -1,7 +1,7 @@
 /**
  * (d) Time from process start to SOAP ready: `bin/paypoint serve` spawned, until a PayPoll is answered
  * (and, for the record, until its "ready" log line), against a bare `node -e` start (spawn to exit of an
- * empty script). Medians of several runs, alternating. Target (docs/design.md): within 10x.
+ * empty script). Medians of several runs, alternating. Target: within 10x.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { BIN, freePort, pollXml, returnCode, tempDir } from '../test/helpers/daemon.js';
 import { BENCH_CONFIG, fmt, median, post, printFigures, sleep, type Figure } from './common.js';
 
-async function daemonStart(configFile: string): Promise<{ readyLine: number; soap: number }> {
+/** Spawns `entry serve` (default bin/paypoint) and times it until SOAP answers. */
+export async function daemonStart(configFile: string, entry: string = BIN): Promise<{ readyLine: number; soap: number }> {
   const dataDir = tempDir('paypoint-bench-start-');
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   let readyLine = NaN;
   let buf = '';
   child.stdout!.on('data', (d) => {
@@ -46,7 +47,7 @@ async function daemonStart(configFile: string): Promise<{ readyLine: number; soa
   return { readyLine, soap };
 }
 
-function bareNode(): Promise<number> {
+export function bareNode(): Promise<number> {
   return new Promise((res) => {
     const t0 = performance.now();
     spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }).on('exit', () => res(performance.now() - t0));
