@@ -65,7 +65,34 @@ export class SessionStore {
   static async open(dataDir: string, onWrite?: (ok: boolean) => void): Promise<SessionStore> {
     const ds = await DurableDatastore.open<Doc>({ filename: join(dataDir, 'sessions.db'), onWrite });
     await ds.db.ensureIndex({ fieldName: 'uid', sparse: true });
-    return new SessionStore(ds, dataDir);
+    const store = new SessionStore(ds, dataDir);
+    for (const d of (await ds.db.find({ kind: 'session' })) as StoredSession[]) store.remember(d);
+    return store;
+  }
+
+  /**
+   * The live sessions by id and by uid, as last stored: PayPoll and the uid memory (contract 1) are
+   * answered from here, without a query through nedb's queue (bench/README.md, "Where the time goes").
+   * Updated only after a write resolved (fsync'd), so nothing unacknowledged is ever answered; documents
+   * are replaced, never changed in place.
+   */
+  private readonly live = new Map<string, StoredSession>();
+  private readonly uids = new Map<string, Set<string>>();
+
+  private remember(d: StoredSession): void {
+    this.live.set(d._id, d);
+    let ids = this.uids.get(d.uid);
+    if (!ids) this.uids.set(d.uid, (ids = new Set()));
+    ids.add(d._id);
+  }
+
+  private forget(id: string): void {
+    const d = this.live.get(id);
+    if (!d) return;
+    this.live.delete(id);
+    const ids = this.uids.get(d.uid);
+    ids?.delete(id);
+    if (ids?.size === 0) this.uids.delete(d.uid);
   }
 
   private static toDoc(s: Session, outbox: OutboxState | null): StoredSession {
@@ -74,7 +101,9 @@ export class SessionStore {
 
   /** Stores a new session; resolves after fsync. */
   async insert(s: Session): Promise<void> {
-    await this.ds.db.insert(SessionStore.toDoc(s, null) as Doc);
+    const doc = SessionStore.toDoc(s, null);
+    await this.ds.db.insert(doc as Doc);
+    this.remember(doc);
   }
 
   /**
@@ -90,6 +119,7 @@ export class SessionStore {
     const doc = SessionStore.toDoc(s, outbox);
     const n = await this.ds.db.update({ _id: s._id }, doc as Doc, {});
     if (n !== 1) throw new Error(`session ${s._id} not in store`);
+    this.remember(doc);
     return doc;
   }
 
@@ -99,7 +129,12 @@ export class SessionStore {
 
   /** Sessions with this uid created after `since` (the uid memory: younger than 24 h), newest first. */
   async byUid(uid: string, since: number): Promise<StoredSession[]> {
-    return (await this.ds.db.find({ uid, kind: 'session', createdAt: { $gt: since } }).sort({ createdAt: -1 })) as StoredSession[];
+    const out: StoredSession[] = [];
+    for (const id of this.uids.get(uid) ?? []) {
+      const d = this.live.get(id)!;
+      if (d.createdAt > since) out.push(d);
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt);
   }
 
   async active(): Promise<StoredSession[]> {
@@ -116,6 +151,8 @@ export class SessionStore {
 
   async setOutbox(id: string, outbox: OutboxState): Promise<void> {
     await this.ds.db.update({ _id: id, kind: 'session' }, { $set: { outbox } });
+    const d = this.live.get(id);
+    if (d) this.remember({ ...d, outbox });
   }
 
   async addUnattributed(c: UnattributedCredit): Promise<void> {
@@ -146,6 +183,10 @@ export class SessionStore {
       { $set: { 'outbox.state': 'delivered', 'outbox.deliveredAt': at, 'outbox.lastAttemptAt': at }, $inc: { 'outbox.attempts': 1 } },
       { multi: true },
     );
+    for (const id of ids) {
+      const d = this.live.get(id);
+      if (d?.outbox?.state === 'pending') this.remember({ ...d, outbox: { ...d.outbox, state: 'delivered', deliveredAt: at, lastAttemptAt: at, attempts: d.outbox.attempts + 1 } });
+    }
   }
 
   /** Null while writes work; the error that made the store unusable otherwise. */
@@ -191,6 +232,7 @@ export class SessionStore {
     for (const [day, list] of byDay) {
       await this.journal.append(day, list);
       await this.ds.db.remove({ _id: { $in: list.map((d) => d._id) } }, { multi: true });
+      for (const d of list) this.forget(d._id);
     }
     const done = (await this.ds.db.find({ kind: 'unattributed', done: true, at: { $lt: olderThan } })) as UnattributedCredit[];
     if (done.length) {
