@@ -1,7 +1,7 @@
 /**
  * (b) Pay latency (one client, a new uid each time; the previous session cancelled through the simulator's
  * control socket so the kiosk is free again) against a bare append + fdatasync of the same number of
- * bytes in the same directory: the floor any durable Pay pays on this disk. Target (docs/design.md): p50 within 3x.
+ * bytes in the same directory: the floor any durable Pay pays on this disk. Target: p50 within 3x.
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * (a) PayPoll throughput and latency at 32 connections, against a bare node:http server answering the
  * very same SOAP response (same bytes, same Content-Type), each in its own process, loaded in turn by the
- * same autocannon. Target (docs/design.md): at least 30% of the bare server's throughput, p99 under 10 ms.
+ * same autocannon. Target: at least 50% of the bare server's throughput, p99 under 5 ms.
  */
 import { payXml, pollXml, returnCode } from '../test/helpers/daemon.js';
 import { autocannon, post, printFigures, spawnNodeScript, startBenchDaemon, type AutocannonResult, type Figure } from './common.js';

@@ -1,7 +1,7 @@
 /**
  * (c) Memory: the daemon's RSS (VmRSS from /proc/PID/status) idle after start, then sampled every 5,000
  * of 100,000 requests at 32 connections (PayPoll of a live session, PayPoll of an unknown uid, a Pay that
- * is refused -2 because that session is in progress, and the WSDL). Target (docs/design.md): under 80 MB, and no
+ * is refused -2 because that session is in progress, and the WSDL). Target: under 80 MB, and no
  * growth over the last 50,000. Baseline: a bare node:http server's RSS after the same load shape.
  */
 import { payXml, pollXml, returnCode } from '../test/helpers/daemon.js';

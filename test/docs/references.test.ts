@@ -71,7 +71,8 @@ t.test('every "docs/….md" or "README.md" reference names a file and a heading 
         bad.push(`${f}: ${target} does not exist`);
         continue;
       }
-      if (m[2] && !headings(target).some((h) => h.includes(m[2]))) bad.push(`${f}: ${target} has no heading "${m[2]}"`);
+      const section = m[2]?.replace(/\s+/g, ' ');
+      if (section && !headings(target).some((h) => h.includes(section))) bad.push(`${f}: ${target} has no heading "${section}"`);
     }
   }
   t.same(bad, []);

@@ -55,3 +55,17 @@ t.test('a failure inside the service is a soap:Server fault with its code, nothi
   const poll = await post(s.url, 'PayPoll', pollXml);
   t.same(parseFault(poll.body), { faultcode: 'soap:Server', faultstring: 'internal error', code: ErrorCode.Internal });
 });
+
+t.test('a PayPoll body read before is answered the same, and its bytes under another SOAPAction are still refused', async (t) => {
+  const seen: string[] = [];
+  const s = await start({ pay: async () => 0, poll: async (uid) => (seen.push(uid), 1) });
+  t.teardown(s.stop);
+  for (let i = 0; i < 3; i++) t.match((await post(s.url, 'PayPoll', pollXml)).body, /<return>1<\/return>/);
+  t.same(seen, ['u-1', 'u-1', 'u-1'], 'every poll reaches the engine');
+  const wrong = await post(s.url, 'Pay', pollXml);
+  t.equal(wrong.status, 500);
+  t.equal(parseFault(wrong.body)?.faultcode, 'soap:Client', 'SOAPAction naming another operation than the body: refused');
+  const other = pollXml.replace('u-1', 'u-2');
+  await post(s.url, 'PayPoll', other);
+  t.same(seen.at(-1), 'u-2', 'another body is read afresh');
+});
