@@ -66,10 +66,11 @@ const D = {
   'exit.try.register.1': { en: 'the server answered false, a fault, an HTTP error, or did not answer', ru: 'сервер ответил false, SOAP Fault, ошибкой HTTP или не ответил' },
   'exit.usb-import.0': { en: 'applied, exported or nothing to do', ru: 'применено, выгружено или делать нечего' },
   'exit.usb-import.1': { en: 'refused or rolled back', ru: 'отклонено или откачено' },
+  'exit.serve.0': { en: 'stopped by SIGTERM or SIGINT', ru: 'остановлена сигналом SIGTERM или SIGINT' },
   'exit.serve.1': { en: 'could not start (configuration, port or data directory)', ru: 'не удалось запустить (конфигурация, порт или каталог данных)' },
 
   // --- common errors ---
-  'err.usage.hint': { en: (p) => `(see: paypoint ${p.cmd} --help)`, ru: (p) => `(справка: paypoint ${p.cmd} --help)` },
+  'err.usage.hint': { en: (p) => `(see: paypoint ${p.cmd ? p.cmd + ' ' : ''}--help)`, ru: (p) => `(справка: paypoint ${p.cmd ? p.cmd + ' ' : ''}--help)` },
   'err.no-data-dir': { en: (p) => `no data directory ${p.dir} (give --data-dir or --config of the unit)`, ru: (p) => `нет каталога данных ${p.dir} (укажите --data-dir или --config терминала)` },
   'err.amount': { en: (p) => `not an amount in roubles: ${p.v} (e.g. 10, 0.50, 149.90)`, ru: (p) => `не сумма в рублях: ${p.v} (например 10, 0.50, 149.90)` },
   'err.port': { en: (p) => `${p.opt}: not a port number: ${p.v}`, ru: (p) => `${p.opt}: не номер порта: ${p.v}` },
@@ -174,6 +175,26 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/^compatible: the server accepts the Register messages the kiosk sends$/, 'совместимо: сервер принимает сообщения Register, которые отправляет киоск'],
   [/^NOT compatible: fix the configuration or the 1C web service$/, 'НЕ совместимо: исправьте настройки киоска или веб-сервис 1С'],
   [/^(.*) is xs:integer on the server, the kiosk sends xs:int \(a subset\): fits$/, '$1 на сервере xs:integer, киоск отправляет xs:int (подмножество): подходит'],
+  // USB import (the lines of its result, also written to the stick)
+  [/^result: APPLIED$/, 'итог: ПРИМЕНЕНО'],
+  [/^result: REFUSED \(rolled back\)$/, 'итог: ОТКЛОНЕНО (возвращена прежняя конфигурация)'],
+  [/^result: REFUSED$/, 'итог: ОТКЛОНЕНО'],
+  [/^result: NOTHING TO DO$/, 'итог: ДЕЛАТЬ НЕЧЕГО'],
+  [/^no (\S+) and no (\S+) on the stick$/, 'на носителе нет ни $1, ни $2'],
+  [/^(\S+): applied; the previous file is kept as (\S+)$/, '$1: применён; прежний файл сохранён как $2'],
+  [/^(\S+): the daemon was not healthy within (\d+) s with this file \(see the service log\)$/, '$1: служба не пришла в норму за $2 с с этим файлом (см. журнал службы)'],
+  [/^the previous configuration is back and healthy$/, 'прежняя конфигурация возвращена, служба в норме'],
+  [/^the previous configuration is back, but the daemon is NOT healthy with it either$/, 'прежняя конфигурация возвращена, но служба НЕ в норме и с ней'],
+  [/^there was no previous file to put back$/, 'прежнего файла не было'],
+  [/^this unit has an admin secret: put it in (\S+) on the stick$/, 'у терминала задан секрет администратора: положите его в $1 на носитель'],
+  [/^(\S+): wrong admin secret$/, '$1: неверный секрет администратора'],
+  // configuration errors: FILE:LINE: field: reason (the field and the file stay as they are)
+  [/^(.+?:\d+: \S+): must be https:\/\/<server>\/ with no path or query \(wiki\), or empty$/, '$1: должен быть https://<сервер>/ без пути и параметров (как в вики) или пустым'],
+  [/^(.+?:\d+: \S+): unknown field$/, '$1: неизвестный параметр'],
+  [/^(.+?:\d+: \S+): Unrecognized key(s)?: (.*)$/, '$1: неизвестный параметр: $3'],
+  [/^(.+?:\d+: \S+): Too small: expected number to be >=(\d+)$/, '$1: слишком мало: должно быть не меньше $2'],
+  [/^(.+?:\d+: \S+): Too big: expected number to be <=(\d+)$/, '$1: слишком много: должно быть не больше $2'],
+  [/^(.+?:\d+: \S+): Invalid input: expected (\w+), received (\w+)$/, '$1: неверный тип: нужен $2, получен $3'],
 ];
 
 /** The Russian form of a line worded in English by a service, or the line itself. */
