@@ -174,7 +174,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/^the answer is not a WSDL: (.*)$/, 'ответ сервера — не WSDL: $1'],
   [/^compatible: the server accepts the Register messages the kiosk sends$/, 'совместимо: сервер принимает сообщения Register, которые отправляет киоск'],
   [/^NOT compatible: fix the configuration or the 1C web service$/, 'НЕ совместимо: исправьте настройки киоска или веб-сервис 1С'],
-  [/^(.*) is xs:integer on the server, the kiosk sends xs:int \(a subset\): fits$/, '$1 на сервере xs:integer, киоск отправляет xs:int (подмножество): подходит'],
+  [/^(.*) is (\w+) on the server, the kiosk sends (\w+) \(a subset\): fits$/, '$1 на сервере имеет тип $2, киоск отправляет $3 (подмножество): подходит'],
   // USB import (the lines of its result, also written to the stick)
   [/^result: APPLIED$/, 'итог: ПРИМЕНЕНО'],
   [/^result: REFUSED \(rolled back\)$/, 'итог: ОТКЛОНЕНО (возвращена прежняя конфигурация)'],
