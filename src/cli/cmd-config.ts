@@ -1,9 +1,10 @@
 /** `paypoint config check FILE` (exit 0, or 1 with FILE:LINE: field: reason per error) and `config doc`. */
 import { ConfigError, formatProblem, loadConfigFile } from '../config/load.js';
 import { translateLine } from '../i18n/messages.js';
-import { t, type CliContext } from './context.js';
+import { t, useSchemaLanguage, type CliContext } from './context.js';
 
 export async function configCheck(ctx: CliContext, file: string): Promise<number> {
+  await useSchemaLanguage(ctx);
   try {
     loadConfigFile(file);
     ctx.out(t(ctx, 'config.ok', { file }));

@@ -58,6 +58,7 @@ export function parsePort(ctx: CliContext, opt: string, s: string | undefined): 
 export async function effectiveConfig(ctx: CliContext, f: ConfigFlags): Promise<Config> {
   const { defaultConfig } = await import('../config/schema.js');
   const { loadConfigFile } = await import('../config/load.js');
+  await useSchemaLanguage(ctx);
   const cfg = f.config ? loadConfigFile(f.config) : defaultConfig();
   if (f.config && ctx.explicitLang === null) ctx.lang = cfg.status.language;
   if (f.dataDir) cfg.storage.data_dir = f.dataDir;
@@ -66,6 +67,16 @@ export async function effectiveConfig(ctx: CliContext, f: ConfigFlags): Promise<
   const statusPort = parsePort(ctx, '--status-port', f.statusPort);
   if (statusPort !== undefined) cfg.status.port = statusPort;
   return cfg;
+}
+
+/**
+ * The schema library's own reasons ("too small", "expected number") in the message language: zod ships
+ * a Russian locale. The schema's own reasons are translated by the dictionary's patterns.
+ */
+export async function useSchemaLanguage(ctx: CliContext): Promise<void> {
+  if (ctx.lang !== 'ru') return;
+  const { z } = await import('zod');
+  z.config(z.locales.ru());
 }
 
 /** Commands that read a data directory must not take a missing one for an empty one. */

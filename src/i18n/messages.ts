@@ -190,11 +190,25 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/^(\S+): wrong admin secret$/, '$1: неверный секрет администратора'],
   // configuration errors: FILE:LINE: field: reason (the field and the file stay as they are)
   [/^(.+?:\d+: \S+): must be https:\/\/<server>\/ with no path or query \(wiki\), or empty$/, '$1: должен быть https://<сервер>/ без пути и параметров (как в вики) или пустым'],
-  [/^(.+?:\d+: \S+): unknown field$/, '$1: неизвестный параметр'],
-  [/^(.+?:\d+: \S+): Unrecognized key(s)?: (.*)$/, '$1: неизвестный параметр: $3'],
-  [/^(.+?:\d+: \S+): Too small: expected number to be >=(\d+)$/, '$1: слишком мало: должно быть не меньше $2'],
-  [/^(.+?:\d+: \S+): Too big: expected number to be <=(\d+)$/, '$1: слишком много: должно быть не больше $2'],
-  [/^(.+?:\d+: \S+): Invalid input: expected (\w+), received (\w+)$/, '$1: неверный тип: нужен $2, получен $3'],
+  // (the library's own reasons come in Russian from zod's ru locale, switched on by the command line)
+  [/^(.+?:\d+: \S+): unknown fields? (.*)$/, '$1: неизвестный параметр $2'],
+  // The TOML parser's own wording is quoted as it is (it has no Russian form).
+  [/^(.+?:\d+: \(syntax\)): (.*)$/, '$1: ошибка синтаксиса TOML (текст разборщика: «$2»)'],
+  [/^(.+?:\d+: \(file\)): cannot read: (.*)$/, '$1: не удаётся прочитать файл: $2'],
+  [/^(.+?:\d+: \(file\)): too large: (\d+) bytes, at most (\d+)$/, '$1: файл слишком большой: $2 байт, допустимо не больше $3'],
+  [/^(.+?:\d+: \(file\)): not valid UTF-8: save the file as UTF-8$/, '$1: файл не в UTF-8: сохраните его в кодировке UTF-8'],
+  [/^(.+?:\d+: \S+): must be an absolute path$/, '$1: нужен абсолютный путь'],
+  [/^(.+?:\d+: \S+): must not contain ":"$/, '$1: не должен содержать ":"'],
+  [/^(.+?:\d+: \S+): a namespace URI: no spaces, <, >, " or &$/, '$1: URI пространства имён: без пробелов и символов <, >, " и &'],
+  [/^(.+?:\d+: \S+): an LED class name: (.*)$/, '$1: имя светодиода (LED class): только $2'],
+  [/^(.+?:\d+: \S+): letters, digits and underscore, not starting with a digit$/, '$1: латинские буквы, цифры и подчёркивание, не с цифры'],
+  [/^(.+?:\d+: \S+): letters, digits, dot, dash and underscore only$/, '$1: только латинские буквы, цифры, точка, дефис и подчёркивание'],
+  [/^(.+?:\d+: \S+): must be 64 lowercase hex digits \(sha256 of the admin secret\) or empty$/, '$1: 64 строчные шестнадцатеричные цифры (sha256 секрета администратора) или пусто'],
+  [/^(.+?:\d+: \S+): must be http\(s\):\/\/host\[:port\]\/ or empty$/, '$1: должен быть http(s)://хост[:порт]/ или пусто'],
+  [/^(.+?:\d+: \S+): must start with \/ and have no query$/, '$1: должен начинаться с / и не содержать параметров запроса'],
+  [/^(.+?:\d+: \S+): needs one entry per hopper_coins entry$/, '$1: нужно по одному значению на каждый элемент hopper_coins'],
+  [/^(.+?:\d+: \S+): require_auth is on: login and password must be set$/, '$1: require_auth включён: задайте login и password'],
+  [/^(.+?:\d+: \S+): use_auth is on: login must be set$/, '$1: use_auth включён: задайте login'],
 ];
 
 /** The Russian form of a line worded in English by a service, or the line itself. */
