@@ -14,7 +14,7 @@ import { probeClock } from '../services/appliance/clock.js';
 import { runImport } from '../services/usb-import/importer.js';
 import { StickMount } from '../services/usb-import/stick-mount.js';
 import { SystemdApplier } from '../services/usb-import/systemd-applier.js';
-import { CliFailure, t, type CliContext } from './context.js';
+import { CliFailure, t, useSchemaLanguage, type CliContext } from './context.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/paypoint/paypoint.toml';
 
@@ -34,6 +34,7 @@ export async function usbImportCommand(ctx: CliContext, target: string, values: 
   // By hand on a machine without systemd, the apply step could only wait out its whole bound and then
   // blame the daemon's health: say at once what is missing instead (a stand-in systemctl is explicit).
   if (values.systemctl === undefined && !existsSync('/run/systemd/system')) throw new CliFailure(t(ctx, 'import.no-systemd'));
+  await useSchemaLanguage(ctx);
   const log = createLogger('info');
   const applier = new SystemdApplier({ unit: values.unit ?? 'paypoint.service', systemctl: values.systemctl });
   const clock = await probeClock();

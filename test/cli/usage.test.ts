@@ -55,3 +55,20 @@ t.test('usb-import by hand without systemd: refused at once with the reason', { 
   t.ok(r.ms < 10_000, `answered in ${r.ms} ms, not after the apply bound`);
   t.match(cli(['usb-import', tempDir('pp-stick-')], 'ru_RU.UTF-8').err, /^systemd здесь не запущен/);
 });
+
+t.test('usb-import prints its result in Russian (a refused file and an empty stick)', async (t) => {
+  const { chmodSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const sc = join(tempDir('pp-sysctl-'), 'systemctl');
+  writeFileSync(sc, '#!/bin/sh\ncase "$1" in is-active) echo active ;; esac\nexit 0\n');
+  chmodSync(sc, 0o755);
+  const configPath = join(tempDir('pp-etc-'), 'paypoint.toml');
+  const empty = cli(['usb-import', tempDir('pp-stick-'), '--config', configPath, '--systemctl', sc], 'ru_RU.UTF-8');
+  t.equal(empty.status, 0, empty.err);
+  t.match(empty.err, /^итог: ДЕЛАТЬ НЕЧЕГО\nна носителе нет ни paypoint\.toml, ни paypoint-export\.txt\n$/);
+  const stick = tempDir('pp-stick-');
+  writeFileSync(join(stick, 'paypoint.toml'), '[api]\nport = 0\n');
+  const bad = cli(['usb-import', stick, '--config', configPath, '--systemctl', sc], 'ru_RU.UTF-8');
+  t.equal(bad.status, 1);
+  t.match(bad.err, /^итог: ОТКЛОНЕНО\npaypoint\.toml:2: api\.port: Слишком маленькое значение/);
+});
