@@ -2,7 +2,7 @@
  * `make bench`: runs every benchmark of issue 2 one after the other (never in parallel: they would
  * measure each other) against the compiled daemon (dist/, built by `make build`), and prints each figure
  * beside the baseline measured in the same run and the ratio to its target. Targets are reported, never
- * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, reports, pulse).
+ * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, reports, pulse, cli).
  */
 import { cpus, loadavg } from 'node:os';
 import type { Figure } from './common.js';
@@ -13,6 +13,7 @@ import { run as reportsDrain } from './reports-drain.js';
 import { run as paypoll } from './paypoll-throughput.js';
 import { run as rss } from './rss.js';
 import { run as startup } from './startup.js';
+import { run as cliStart } from './cli-start.js';
 
 const all: Array<[string, () => Promise<Figure[]>]> = [
   ['paypoll', async () => (await paypoll()).figures],
@@ -21,6 +22,7 @@ const all: Array<[string, () => Promise<Figure[]>]> = [
   ['startup', () => startup()],
   ['reports', () => reportsDrain()],
   ['pulse', () => pulseAccuracy()],
+  ['cli', () => cliStart()],
 ];
 
 const only = process.env.BENCH?.split(',').map((s) => s.trim());
