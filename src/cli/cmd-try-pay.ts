@@ -32,8 +32,8 @@ function httpProblem(ctx: CliContext, r: HttpResult): string | null {
 export async function tryPay(ctx: CliContext, rubles: string, o: Record<string, string | undefined>): Promise<number> {
   const amount = roublesToKopecks(rubles);
   if (amount === null || amount <= 0) throw new UsageError(t(ctx, 'err.amount', { v: rubles }));
-  const timeoutS = seconds(ctx, '--timeout', o.timeout, 1, 86_400);
-  const intervalS = seconds(ctx, '--interval', o.interval, 0.1, 60);
+  const timeoutS = seconds(ctx, '--timeout', o.timeout ?? '300', 1, 86_400);
+  const intervalS = seconds(ctx, '--interval', o.interval ?? '1', 0.1, 60);
   const password = o.password ?? process.env.PAYPOINT_PASSWORD;
   let client: PosClient;
   try {

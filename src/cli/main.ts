@@ -39,7 +39,8 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
     .addOption(new Option('--lang <LANG>', t(ctx, 'opt.lang')).choices(['ru', 'en']))
     .exitOverride()
     .showSuggestionAfterError(true)
-    .configureHelp({ styleTitle: (s) => (ru ? (HEADINGS_RU[s] ?? s) : s), showGlobalOptions: true })
+    // Option descriptions name their defaults and choices in the message language themselves.
+    .configureHelp({ styleTitle: (s) => (ru ? (HEADINGS_RU[s] ?? s) : s), showGlobalOptions: true, optionDescription: (o) => o.description })
     .configureOutput({
       outputError: (s, write) => write(ru ? commanderErrorRu(s) : s),
     })
@@ -102,11 +103,11 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
   const tryCmd = program.command('try').description(t(ctx, 'cmd.try'));
   tryCmd.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
   leaf(tryCmd, 'pay <RUB>', 'cmd.try.pay', [[0, 'exit.try.pay.0'], [1, 'exit.try.pay.1'], [2, 'exit.2'], [3, 'exit.try.pay.3']])
-    .option('--url <URL>', ru ? 'адрес киоска (по умолчанию http://127.0.0.1:8080/)' : 'the kiosk (default http://127.0.0.1:8080/)', 'http://127.0.0.1:8080/')
+    .option('--url <URL>', ru ? 'адрес киоска (по умолчанию http://127.0.0.1:8080/)' : 'the kiosk (default http://127.0.0.1:8080/)')
     .option('--login <LOGIN>', ru ? 'логин HTTP Basic (api.login киоска)' : 'HTTP Basic login (the kiosk\'s api.login)')
     .option('--password <PASSWORD>', ru ? 'пароль HTTP Basic (или переменная PAYPOINT_PASSWORD)' : 'HTTP Basic password (or the PAYPOINT_PASSWORD variable)')
-    .option('--timeout <S>', ru ? 'сколько секунд ждать окончательного состояния (по умолчанию 300)' : 'seconds to wait for a final state (default 300)', '300')
-    .option('--interval <S>', ru ? 'интервал опроса PayPoll, секунды (по умолчанию 1)' : 'PayPoll interval, seconds (default 1)', '1')
+    .option('--timeout <S>', ru ? 'сколько секунд ждать окончательного состояния (по умолчанию 300)' : 'seconds to wait for a final state (default 300)')
+    .option('--interval <S>', ru ? 'интервал опроса PayPoll, секунды (по умолчанию 1)' : 'PayPoll interval, seconds (default 1)')
     .action(run('try pay', async (rub: string, o: Record<string, string | undefined>) => (await import('./cmd-try-pay.js')).tryPay(ctx, rub, o)));
   cfgOpts(leaf(tryCmd, 'register', 'cmd.try.register', [[0, 'exit.try.register.0'], [1, 'exit.try.register.1'], [2, 'exit.2']]), ['config'])
     .option('--url <URL>', ru ? 'сервер 1С: https://<сервер>/ (иначе processing.url из --config)' : 'the 1C server: https://<server>/ (else processing.url of --config)')
@@ -127,11 +128,11 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
   const hw = program.command('hw').description(t(ctx, 'cmd.hw'));
   hw.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
   leaf(hw, 'pulses <LINE>', 'cmd.hw.pulses', std)
-    .option('--seconds <N>', ru ? 'длительность измерения, с (1..3600)' : 'how long to measure, s (1..3600)', '30')
+    .option('--seconds <N>', ru ? 'длительность измерения, с (1..3600; по умолчанию 30)' : 'how long to measure, s (1..3600; default 30)')
     .option('--trains <N>', ru ? 'остановиться после N серий импульсов' : 'stop after N pulse trains')
     .option('--active-low', ru ? 'активный низкий уровень' : 'the line is active low')
-    .action(run('hw pulses', async (line: string, o: { seconds: string; trains?: string; activeLow?: boolean }) => {
-      const args = [line, '--seconds', o.seconds, ...(o.trains ? ['--trains', o.trains] : []), ...(o.activeLow ? ['--active-low'] : [])];
+    .action(run('hw pulses', async (line: string, o: { seconds?: string; trains?: string; activeLow?: boolean }) => {
+      const args = [line, '--seconds', o.seconds ?? '30', ...(o.trains ? ['--trains', o.trains] : []), ...(o.activeLow ? ['--active-low'] : [])];
       return (await import('./hw-pulses.js')).hwPulsesCommand(args, (m) => new UsageError(m));
     }));
   cfgOpts(leaf(hw, 'levels [ARGS...]', 'cmd.hw.levels', std), ['config', 'data-dir']).action(
