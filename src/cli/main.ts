@@ -175,7 +175,7 @@ function commandPath(program: Command, argv: string[]): string {
   for (const a of argv) {
     if (a.startsWith('-')) continue;
     const sub = cur.commands.find((c) => c.name() === a);
-    if (!sub) break;
+    if (!sub) continue; // an option's value ("--lang ru") or an argument
     words.push(a);
     cur = sub;
   }

@@ -72,3 +72,9 @@ t.test('usb-import prints its result in Russian (a refused file and an empty sti
   t.equal(bad.status, 1);
   t.match(bad.err, /^итог: ОТКЛОНЕНО\npaypoint\.toml:2: api\.port: Слишком маленькое значение/);
 });
+
+t.test('--lang before the command chooses the language and the pointer names the command', async (t) => {
+  const r = cli(['--lang', 'ru', 'sim', 'coin']);
+  t.equal(r.status, 2);
+  t.equal(r.err, "ошибка: не указан обязательный аргумент 'RUB'\n(справка: paypoint sim coin --help)\n");
+});
