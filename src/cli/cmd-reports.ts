@@ -4,6 +4,7 @@
  */
 import { formatSnapshot, readSessionDocs, snapshotFromDocs } from '../services/reports/outbox-snapshot.js';
 import { endpointOf } from '../services/reports/processing-wsdl.js';
+import { translateLine } from '../i18n/messages.js';
 import { effectiveConfig, requireDataDir, t, UsageError, type CliContext, type ConfigFlags } from './context.js';
 
 export async function reportsCmd(ctx: CliContext, o: ConfigFlags & { pending?: boolean; refused?: boolean; json?: boolean }): Promise<number> {
@@ -13,6 +14,9 @@ export async function reportsCmd(ctx: CliContext, o: ConfigFlags & { pending?: b
   const endpoint = cfg.processing.url ? endpointOf(cfg.processing.url, cfg.processing.path) : null;
   const snap = snapshotFromDocs(readSessionDocs(cfg.storage.data_dir), Date.now(), endpoint);
   if (o.json) process.stdout.write(JSON.stringify(snap) + '\n');
-  else process.stdout.write(formatSnapshot(snap, o.pending ? 'pending' : o.refused ? 'refused' : 'summary'));
+  else {
+    const text = formatSnapshot(snap, o.pending ? 'pending' : o.refused ? 'refused' : 'summary');
+    for (const l of text.replace(/\n$/, '').split('\n')) ctx.out(translateLine(ctx.lang, l));
+  }
   return 0;
 }

@@ -134,10 +134,14 @@ export function msg(lang: Lang, key: MessageKey, params: Params = {}): string {
   return typeof t === 'function' ? t(params) : t;
 }
 
-/** The language from the environment: LC_ALL, LC_MESSAGES, then LANG (ru_RU.UTF-8 -> ru); else none. */
+/**
+ * The language from the environment: LC_ALL, LC_MESSAGES, then LANG (ru_RU.UTF-8 -> ru, en_GB -> en).
+ * None for the C/POSIX locales (C.UTF-8 is what systemd and many ssh sessions give): then the unit's
+ * configured language decides.
+ */
 export function envLang(env: NodeJS.ProcessEnv = process.env): Lang | null {
   const v = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
-  if (!v || v === 'C' || v === 'POSIX') return null;
+  if (!v || /^(C|POSIX)([.@]|$)/.test(v)) return null;
   return /^ru/i.test(v) ? 'ru' : 'en';
 }
 
@@ -175,6 +179,20 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/^compatible: the server accepts the Register messages the kiosk sends$/, 'совместимо: сервер принимает сообщения Register, которые отправляет киоск'],
   [/^NOT compatible: fix the configuration or the 1C web service$/, 'НЕ совместимо: исправьте настройки киоска или веб-сервис 1С'],
   [/^(.*) is (\w+) on the server, the kiosk sends (\w+) \(a subset\): fits$/, '$1 на сервере имеет тип $2, киоск отправляет $3 (подмножество): подходит'],
+  // paypoint reports (the outbox summary; the list lines keep their tab-separated English keys for scripts)
+  [/^endpoint: \(processing\.url not set: reports wait in the outbox\)$/, 'адрес сервиса: (processing.url не задан: отчёты ждут в очереди)'],
+  [/^endpoint: (.*)$/, 'адрес сервиса: $1'],
+  [/^pending: (\d+)$/, 'ожидают доставки: $1'],
+  [/^oldest pending: -$/, 'самый старый ожидающий: -'],
+  [/^oldest pending: (\S+) \((\d+) s ago\)$/, 'самый старый ожидающий: $1 ($2 с назад)'],
+  [/^refused \(flagged\): (\d+)$/, 'отклонены сервером (помечены): $1'],
+  [/^refused: (\d+)$/, 'отклонены сервером: $1'],
+  [/^delivered \(kept in the live store\): (\d+)$/, 'доставлены (ещё в рабочем хранилище): $1'],
+  [/^last success: -$/, 'последняя доставка: -'],
+  [/^last success: (\S+) uid (.*)$/, 'последняя доставка: $1 uid $2'],
+  [/^link: (.*)$/, 'связь: $1'],
+  [/^last error by class: -$/, 'последние ошибки по классам: -'],
+  [/^last error by class:$/, 'последние ошибки по классам:'],
   // USB import (the lines of its result, also written to the stick)
   [/^result: APPLIED$/, 'итог: ПРИМЕНЕНО'],
   [/^result: REFUSED \(rolled back\)$/, 'итог: ОТКЛОНЕНО (возвращена прежняя конфигурация)'],

@@ -78,3 +78,17 @@ t.test('--lang before the command chooses the language and the pointer names the
   t.equal(r.status, 2);
   t.equal(r.err, "ошибка: не указан обязательный аргумент 'RUB'\n(справка: paypoint sim coin --help)\n");
 });
+
+t.test('language: ru_RU from LANG; with C.UTF-8 the configuration decides (status.language)', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = tempDir('pp-lang-');
+  const ru = join(dir, 'ru.toml');
+  const en = join(dir, 'en.toml');
+  writeFileSync(ru, `[storage]\ndata_dir = "${dir}"\n`);
+  writeFileSync(en, `[storage]\ndata_dir = "${dir}"\n[status]\nlanguage = "en"\n`);
+  t.match(cli(['reports', '--config', ru], 'C.UTF-8').out, /^адрес сервиса: \(processing\.url не задан/);
+  t.match(cli(['reports', '--config', en], 'C.UTF-8').out, /^endpoint: \(processing\.url not set/);
+  t.match(cli(['reports', '--config', ru], 'en_GB.UTF-8').out, /^endpoint:/, 'LANG wins over the configuration');
+  t.match(cli(['reports', '--config', en], 'ru_RU.UTF-8').out, /^адрес сервиса:/);
+});
