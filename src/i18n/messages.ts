@@ -77,7 +77,8 @@ const D = {
   'err.seconds': { en: (p) => `${p.opt}: not a number of seconds: ${p.v}`, ru: (p) => `${p.opt}: не число секунд: ${p.v}` },
   'err.lang': { en: (p) => `--lang: ru or en, not ${p.v}`, ru: (p) => `--lang: ru или en, а не ${p.v}` },
   'err.internal': { en: (p) => `internal error: ${p.m}`, ru: (p) => `внутренняя ошибка: ${p.m}` },
-  'err.code': { en: (p) => `error ${p.code}: ${p.m}`, ru: (p) => `ошибка ${p.code}: ${p.m}` },
+  // The numbered prefix stays the same in every language: scripts and tests look for "error NNN:".
+  'err.code': { en: (p) => `error ${p.code}: ${p.m}`, ru: (p) => `error ${p.code}: ${p.m}` },
   'err.both': { en: '--pending or --refused, not both', ru: '--pending или --refused, но не оба сразу' },
 
   // --- config check ---
