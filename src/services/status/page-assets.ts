@@ -241,8 +241,8 @@ export const PAGE_JS = String.raw`
   // The daemon words its attention reasons in English (logs, STATUS=); the page translates the known ones.
   var ATT_RU = [
     [/^rest amount owed to a customer$/, 'покупателю не выдана часть сдачи или возврата'],
-    [/^device (.+): fault$/, 'устройство $1: неисправно'],
-    [/^device (.+): offline$/, 'устройство $1: нет связи'],
+    [/^device (.+): fault$/, function (m, n) { return 'устройство «' + devName(n) + '»: неисправно'; }],
+    [/^device (.+): offline$/, function (m, n) { return 'устройство «' + devName(n) + '»: нет связи'; }],
     [/^clock not synchronised$/, 'часы не синхронизированы (время в отчётах может быть неверным)'],
     [/^clock synchronisation unknown$/, 'синхронизация часов неизвестна (время в отчётах может быть неверным)'],
     [/^store not writable: (.*)$/, 'хранилище не принимает запись: $1'],
