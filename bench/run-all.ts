@@ -2,7 +2,7 @@
  * `make bench`: runs every benchmark (bench/README.md) one after the other (never in parallel: they would
  * measure each other) against the compiled daemon (dist/, built by `make build`), and prints each figure
  * beside the baseline measured in the same run and the ratio to its target. Targets are reported, never
- * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, cold, reports, pulse, soak).
+ * asserted. BENCH=a,b runs a subset (names: paypoll, pay, rss, startup, cold, reports, pulse, cli, soak).
  */
 import { cpus, loadavg } from 'node:os';
 import type { Figure } from './common.js';
@@ -14,6 +14,7 @@ import { run as paypoll } from './paypoll-throughput.js';
 import { run as rss } from './rss.js';
 import { run as startup } from './startup.js';
 import { run as coldStart } from './cold-start.js';
+import { run as cliStart } from './cli-start.js';
 
 const all: Array<[string, () => Promise<Figure[]>]> = [
   ['paypoll', async () => (await paypoll()).figures],
@@ -23,6 +24,7 @@ const all: Array<[string, () => Promise<Figure[]>]> = [
   ['cold', () => coldStart()],
   ['reports', () => reportsDrain()],
   ['pulse', () => pulseAccuracy()],
+  ['cli', () => cliStart()],
   // Not in the default run (several minutes): BENCH=soak, or make bench-soak.
   ['soak', () => rss({ soak: true })],
 ];

@@ -5,15 +5,16 @@
  * directory) is used as it is, already mounted by the caller.
  * Exit codes: 0 applied, exported or nothing to do; 1 refused or rolled back.
  */
-import { constants, promises as fsp, statSync } from 'node:fs';
+import { constants, existsSync, promises as fsp, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { translateLine } from '../i18n/messages.js';
 import { createLogger } from '../services/log.js';
 import { probeClock } from '../services/clock/clock.js';
 import { runImport } from '../services/usb-import/importer.js';
 import { StickMount } from '../services/usb-import/stick-mount.js';
 import { SystemdApplier } from '../services/usb-import/systemd-applier.js';
+import { CliFailure, t, useSchemaLanguage, type CliContext } from './context.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/paypoint/paypoint.toml';
 
@@ -28,14 +29,12 @@ async function writeOnStick(dir: string, name: string, data: string): Promise<vo
   }
 }
 
-export async function usbImportCommand(args: string[], usage: (msg: string) => Error): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { config: { type: 'string' }, unit: { type: 'string' }, systemctl: { type: 'string' }, 'run-dir': { type: 'string' } },
-    allowPositionals: true,
-  });
-  if (positionals.length !== 1) throw usage('usb-import needs exactly one MOUNTPOINT or DEVICE');
-  const target = positionals[0];
+export async function usbImportCommand(ctx: CliContext, target: string, values: { config?: string; unit?: string; systemctl?: string; runDir?: string }): Promise<number> {
+  if (!existsSync(target)) throw new CliFailure(t(ctx, 'import.no-target', { t: target }));
+  // By hand on a machine without systemd, the apply step could only wait out its whole bound and then
+  // blame the daemon's health: say at once what is missing instead (a stand-in systemctl is explicit).
+  if (values.systemctl === undefined && !existsSync('/run/systemd/system')) throw new CliFailure(t(ctx, 'import.no-systemd'));
+  await useSchemaLanguage(ctx);
   const log = createLogger('info');
   const applier = new SystemdApplier({ unit: values.unit ?? 'paypoint.service', systemctl: values.systemctl });
   const clock = await probeClock();
@@ -49,10 +48,11 @@ export async function usbImportCommand(args: string[], usage: (msg: string) => E
 
   if (statSync(target).isDirectory()) {
     const r = await runImport({ ...common, stickDir: target, writeToStick: (name, data) => writeOnStick(target, name, data) });
+    for (const l of r.lines) ctx.err(translateLine(ctx.lang, l));
     return r.status === 'refused' || r.status === 'rolled-back' ? 1 : 0;
   }
 
-  const stick = await StickMount.create(target, values['run-dir']);
+  const stick = await StickMount.create(target, values.runDir);
   try {
     await stick.mount('ro');
     // Everything is read in the read-only phase; what goes back to the stick is collected and written
@@ -68,6 +68,7 @@ export async function usbImportCommand(args: string[], usage: (msg: string) => E
     await stick.mount('rw');
     for (const [name, data] of pending) await writeOnStick(stick.dir, name, data);
     log.info({ status: r.status, export: r.exportFile }, 'usb import finished');
+    for (const l of r.lines) ctx.err(translateLine(ctx.lang, l));
     return r.status === 'refused' || r.status === 'rolled-back' ? 1 : 0;
   } finally {
     await stick.unmount();

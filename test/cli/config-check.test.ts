@@ -39,3 +39,27 @@ t.test('config doc prints every field with its default', async (t) => {
   t.match(r.stdout, /\| `api\.port` \| `8080` \|/);
   t.notMatch(r.stdout, /\| `[^`]+` \| `[^`]*` \|\s*\|/, 'no field without a description');
 });
+
+t.test('Russian (LANG=ru_RU.UTF-8): every reason is in Russian, file, line and field unchanged', async (t) => {
+  const files: Record<string, string> = {
+    'many.toml':
+      '[api]\nport = 0\nfoo = 1\nrequire_auth = true\n[pos]\nsession_timeout_s = "x"\n[processing]\nurl = "https://a/b"\npath = "x"\nnamespace = "a b"\nservice = "1x"\nuse_auth = true\n[status]\nlanguage = "de"\nlogin = "a:b"\n[storage]\ndata_dir = "rel"\n[unit]\nadmin_secret_sha256 = "xyz"\n[devices.sim]\nhopper_fill = [1]\n',
+    'syntax.toml': '[api\n',
+  };
+  for (const [name, text] of Object.entries(files)) {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    const r = spawnSync(process.execPath, [BIN, 'config', 'check', f], { encoding: 'utf8', env: { ...process.env, LANG: 'ru_RU.UTF-8', LC_ALL: '', LC_MESSAGES: '' } });
+    t.equal(r.status, 1);
+    const lines = r.stdout.trim().split('\n');
+    t.ok(lines.length >= (name === 'many.toml' ? 12 : 1), `${name}: ${lines.length} problems`);
+    for (const l of lines) {
+      t.match(l, new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: \\S+: `), `file:line: field: ${l}`);
+      const reason = l.slice(f.length).replace(/^:\d+: \S+: /, '');
+      // Names, values and the TOML parser's quoted wording may stay Latin; the words around them may not.
+      t.match(reason.replace(/"[^"]*"|«[^»]*»|\S+\.\S+|\b(number|string|require_auth|use_auth|login|password|hopper_coins|TOML|UTF-8|URI|sha256|LED|class|http\(s\)|https)\b/g, ''), /^[^a-zA-Z]*([а-яА-ЯёЁ][^a-zA-Z]*)+$/, `Russian: ${l}`);
+    }
+  }
+  const missing = spawnSync(process.execPath, [BIN, 'config', 'check', join(dir, 'absent.toml')], { encoding: 'utf8', env: { ...process.env, LANG: 'ru_RU.UTF-8' } });
+  t.match(missing.stdout + missing.stderr, /не удаётся прочитать файл: ENOENT/);
+});

@@ -56,8 +56,11 @@ export class SimDispenser implements ChangeDispenser {
 
   health(): DeviceHealth {
     const empty = [...this.fill.values()].every((n) => n === 0);
-    const detail = this.state === 'fault' ? 'jammed' : empty ? 'empty' : 'ready';
-    return { name: this.name, kind: 'dispenser', state: this.state === 'ok' && empty ? 'degraded' : this.state, detail };
+    // A hopper with no coins is not "ready" even while others can still pay change: named like the
+    // board's hoppers do ("500: empty"), so the status page shows which one to refill.
+    const someEmpty = [...this.fill].filter(([, n]) => n === 0).map(([v]) => `${v}: empty`);
+    const detail = this.state === 'fault' ? 'jammed' : empty ? 'empty' : someEmpty.length ? someEmpty.join('; ') : 'ready';
+    return { name: this.name, kind: 'dispenser', state: this.state === 'ok' && (empty || someEmpty.length > 0) ? 'degraded' : this.state, detail };
   }
 
   async start(): Promise<void> {

@@ -57,6 +57,17 @@ export function compareWsdl(server: WsdlShape, cfg: Pick<Config['processing'], '
 
 const local = (q: string | null) => (q ? q.slice(q.indexOf('}') + 1) : 'none');
 
+const XS = '{http://www.w3.org/2001/XMLSchema}';
+/**
+ * XML Schema 1.0 part 2, 3.3 (built-in derived types): int is derived from long, long from integer,
+ * integer from decimal. Every xs:int the kiosk sends is a valid value of a server element declared with
+ * one of those wider types, so such a server accepts the report (a 1C administrator may pick "integer").
+ */
+const WIDER_THAN_INT = new Set([`${XS}long`, `${XS}integer`, `${XS}decimal`]);
+function widens(mine: string | null, theirs: string | null): boolean {
+  return mine === `${XS}int` && theirs !== null && WIDER_THAN_INT.has(theirs);
+}
+
 /** Our elements, in order, must be the server's, with the same types; extra server elements must be optional. */
 function compareSequence(what: string, mine: Particle[], theirs: Particle[], ours: WsdlShape, server: WsdlShape, depth = 0): CheckLine[] {
   const out: CheckLine[] = [];
@@ -71,9 +82,11 @@ function compareSequence(what: string, mine: Particle[], theirs: Particle[], our
       break;
     }
     j++;
-    if (m.type !== t.type) {
+    if (m.type !== t.type && !widens(m.type, t.type)) {
       out.push({ ok: false, text: `${what}/${m.name}: type ${t.type}, the kiosk sends ${m.type}` });
       ok = false;
+    } else if (m.type !== t.type) {
+      out.push({ ok: true, text: `${what}/${m.name} is ${local(t.type)} on the server, the kiosk sends ${local(m.type)} (a subset): fits` });
     } else if (m.maxOccurs !== t.maxOccurs && !(m.maxOccurs === 'unbounded' && t.maxOccurs === 'unbounded')) {
       out.push({ ok: false, text: `${what}/${m.name}: maxOccurs ${t.maxOccurs}, the kiosk may send ${m.maxOccurs}` });
       ok = false;

@@ -83,7 +83,12 @@ export const PAGE_JS = String.raw`
       terminal_id: 'ID терминала', title_t: 'Название', name: 'Место', host: 'Хост', version: 'Версия', uptime: 'Работает',
       led: 'Индикатор', last_import: 'Последний импорт с USB', watchdog: 'Сторожевой таймер', health: 'Самопроверка',
       loop_lag: 'задержка цикла', store: 'хранилище', writable: 'запись работает', unattributed: 'Деньги вне сессии',
-      applied: 'применён', import_refused: 'отклонён'
+      applied: 'применён', import_refused: 'отклонён',
+      'dev_coin-acceptor': 'Монетоприёмник', 'dev_bill-validator': 'Купюроприёмник', dev_hoppers: 'Хопперы (сдача)',
+      dev_card: 'Карточный терминал', 'dev_cancel-button': 'Кнопка отмены',
+      src_timesyncd: 'systemd-timesyncd', src_timedatectl: 'timedatectl', src_unknown: 'неизвестен',
+      d_days: 'д', d_hours: 'ч', d_minutes: 'мин',
+      coin_one: 'монета', coin_few: 'монеты', coin_many: 'монет', coin_other: 'монеты'
     },
     en: {
       attention: 'Needs attention', session: 'Current payment', devices: 'Devices', cash: 'Cash',
@@ -105,7 +110,12 @@ export const PAGE_JS = String.raw`
       terminal_id: 'Terminal ID', title_t: 'Title', name: 'Location', host: 'Host', version: 'Version', uptime: 'Uptime',
       led: 'LED', last_import: 'Last USB import', watchdog: 'Watchdog', health: 'Self-check',
       loop_lag: 'loop lag', store: 'store', writable: 'writable', unattributed: 'Money outside a session',
-      applied: 'applied', import_refused: 'refused'
+      applied: 'applied', import_refused: 'refused',
+      'dev_coin-acceptor': 'Coin acceptor', 'dev_bill-validator': 'Bill validator', dev_hoppers: 'Hoppers (change)',
+      dev_card: 'Card terminal', 'dev_cancel-button': 'Cancel button',
+      src_timesyncd: 'systemd-timesyncd', src_timedatectl: 'timedatectl', src_unknown: 'unknown',
+      d_days: 'd', d_hours: 'h', d_minutes: 'm',
+      coin_one: 'coin', coin_other: 'coins'
     }
   };
   var qs = new URLSearchParams(location.search);
@@ -128,7 +138,40 @@ export const PAGE_JS = String.raw`
     return (neg ? '-' : '') + s + '\u00a0\u20bd';
   }
   function when(ms) { if (ms === null || ms === undefined) return '—'; return new Date(ms).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB'); }
-  function dur(s) { var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60); return (d ? d + 'd ' : '') + h + 'h ' + m + 'm'; }
+  function dur(s) {
+    var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+    return (d ? d + '\u00a0' + t('d_days') + ' ' : '') + h + '\u00a0' + t('d_hours') + ' ' + m + '\u00a0' + t('d_minutes');
+  }
+  // Intl.PluralRules picks the form: ru 1 монета, 2 монеты, 5 монет; en 1 coin, 2 coins.
+  var plural = new Intl.PluralRules(lang === 'ru' ? 'ru-RU' : 'en-GB');
+  function coins(n) { var k = 'coin_' + plural.select(n); return n + ' ' + (T[lang][k] !== undefined ? T[lang][k] : t('coin_other')); }
+  // Devices are named by the daemon in English (logs, /api/status); the page shows their names and details.
+  function devName(n) { var k = 'dev_' + n; return T[lang][k] !== undefined ? T[lang][k] : n; }
+  var DETAIL_RU = [
+    [/^accepting(; last: (.*))?$/, function (m) { return 'принимает' + (m[2] ? '; последнее: ' + m[2] : ''); }],
+    [/^inhibited$/, 'приём выключен (нет оплаты)'],
+    [/^stopped$/, 'остановлен'],
+    [/^ready$/, 'готов'],
+    [/^idle( \((\d+) garbled frames dropped\))?$/, function (m) { return 'ожидание' + (m[2] ? ' (отброшено искажённых кадров: ' + m[2] + ')' : ''); }],
+    [/^empty$/, 'пуст'],
+    [/^jammed$/, 'заклинило'],
+    [/^initialising$/, 'инициализация'],
+    [/^offering (\d+)$/, function (m) { return 'предложена оплата ' + money(Number(m[1])); }],
+    [/^no hoppers$/, 'нет хопперов']
+  ];
+  function hopperProblemRu(p) {
+    var m = /^(\d+): (empty|low \((\d+)\))$/.exec(p);
+    if (!m) return p;
+    return money(Number(m[1])) + ': ' + (m[2] === 'empty' ? 'пуст' : 'мало (' + coins(Number(m[3])) + ')');
+  }
+  function detailText(d) {
+    if (lang !== 'ru' || !d) return d;
+    for (var i = 0; i < DETAIL_RU.length; i++) {
+      var m = DETAIL_RU[i][0].exec(d);
+      if (m) return typeof DETAIL_RU[i][1] === 'function' ? DETAIL_RU[i][1](m) : DETAIL_RU[i][1];
+    }
+    return d.split('; ').map(hopperProblemRu).join('; ');
+  }
   function rows(table, list) {
     table.replaceChildren.apply(table, list.map(function (r) {
       return el('tr', null, r.map(function (c, i) { return el(i === 0 ? 'th' : 'td', typeof c === 'object' ? c : { text: String(c) }); }));
@@ -165,9 +208,9 @@ export const PAGE_JS = String.raw`
       ]);
     }
     rows(document.getElementById('devices'), s.devices.map(function (d) {
-      return [d.name, { text: t('d_' + d.state), 'class': d.state === 'ok' ? 'ok' : d.state === 'degraded' ? 'warn' : 'bad' }, d.detail];
+      return [devName(d.name), { text: t('d_' + d.state), 'class': d.state === 'ok' ? 'ok' : d.state === 'degraded' ? 'warn' : 'bad' }, detailText(d.detail)];
     }));
-    var cash = s.cash.hoppers.map(function (h) { return [t('hopper') + ' ' + money(h.value), h.count + ' ' + t('coins')]; });
+    var cash = s.cash.hoppers.map(function (h) { return [t('hopper') + ' ' + money(h.value), { text: coins(h.count), 'class': h.count ? '' : 'bad' }]; });
     cash.push([t('cassette'), s.cash.cassette === null ? t('not_reported') : String(s.cash.cassette)]);
     rows(document.getElementById('cash'), cash);
     var o = s.outbox;
@@ -184,7 +227,7 @@ export const PAGE_JS = String.raw`
       s.network.interfaces.map(function (i) { return [i.name, i.addresses.join(', ')]; })));
     var cs = s.clock.synchronized;
     kv(document.getElementById('clock'), [[t('synced'), { text: cs === null ? t('unknown') : cs ? t('yes') : t('no'), 'class': cs ? 'ok' : 'bad' }],
-      [t('source'), s.clock.source], [t('now'), when(s.now)], [t('unsynced_note'), String(s.clock.unsyncedFinishes)]]);
+      [t('source'), t('src_' + s.clock.source)], [t('now'), when(s.now)], [t('unsynced_note'), String(s.clock.unsyncedFinishes)]]);
     kv(document.getElementById('unit'), [[t('terminal_id'), s.unit.terminalId], [t('title_t'), s.unit.title], [t('name'), s.unit.name || '—'], [t('host'), s.unit.hostname],
       [t('version'), s.version], [t('uptime'), dur(s.uptimeS)], [t('led'), s.led || '—'],
       [t('health'), (s.health.ok ? 'ok' : 'FAIL') + ', ' + t('loop_lag') + ' ' + s.health.eventLoopLagMs + ' ms, ' + t('store') + ': ' + (s.health.store.writable ? t('writable') : s.health.store.error)],
@@ -198,8 +241,8 @@ export const PAGE_JS = String.raw`
   // The daemon words its attention reasons in English (logs, STATUS=); the page translates the known ones.
   var ATT_RU = [
     [/^rest amount owed to a customer$/, 'покупателю не выдана часть сдачи или возврата'],
-    [/^device (.+): fault$/, 'устройство $1: неисправно'],
-    [/^device (.+): offline$/, 'устройство $1: нет связи'],
+    [/^device (.+): fault$/, function (m, n) { return 'устройство «' + devName(n) + '»: неисправно'; }],
+    [/^device (.+): offline$/, function (m, n) { return 'устройство «' + devName(n) + '»: нет связи'; }],
     [/^clock not synchronised$/, 'часы не синхронизированы (время в отчётах может быть неверным)'],
     [/^clock synchronisation unknown$/, 'синхронизация часов неизвестна (время в отчётах может быть неверным)'],
     [/^store not writable: (.*)$/, 'хранилище не принимает запись: $1'],

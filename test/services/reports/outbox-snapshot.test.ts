@@ -49,7 +49,7 @@ t.test('paypoint reports prints the outbox without the daemon lock (the store is
   const { dir } = await fixture();
   const cfg = join(tempDir('paypoint-cfg-'), 'paypoint.toml');
   writeFileSync(cfg, `[processing]\nurl = "https://1c.example/"\npath = "/shop/ws/processing.1cws"\n`);
-  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'reports', '--data-dir', dir, '--config', cfg, ...args], { encoding: 'utf8' });
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'reports', '--data-dir', dir, '--config', cfg, ...args], { encoding: 'utf8', env: { ...process.env, LANG: 'en_GB.UTF-8', LC_ALL: '', LC_MESSAGES: '' } }); // English output (the configuration's default language is ru)
   const sum = run();
   t.equal(sum.status, 0, sum.stderr);
   t.match(sum.stdout, /endpoint: https:\/\/1c\.example\/shop\/ws\/processing\.1cws/);

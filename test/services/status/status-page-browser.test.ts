@@ -67,3 +67,38 @@ t.test('the page shows a payment live, in Russian, then in English', async (t) =
   await page.screenshot({ path: join(ARTIFACTS, 'status-page-en.png'), fullPage: true });
   t.same(errors, [], 'no script errors on the page');
 });
+
+t.test('Russian words for devices, their details, uptime and coin counts; an empty hopper is not "ready"', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
+    return;
+  }
+  const statusPort = await freePort();
+  const d = await startDaemonProcess({
+    configText: `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nenabled = false\n[devices.sim]\nhopper_coins = [1000, 500, 100]\nhopper_fill = [1, 0, 3]\n`,
+  });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'] });
+  t.teardown(async () => {
+    await browser.close();
+    await d.stop();
+  });
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${statusPort}/?lang=ru`);
+  await page.locator('#live[data-live="1"]').waitFor();
+  const devices = (await page.locator('#devices').textContent()) ?? '';
+  t.match(devices, /Монетоприёмник/);
+  t.match(devices, /Купюроприёмник/);
+  t.match(devices, /приём выключен/);
+  t.match(devices.replace(/\s/g, ' '), /Хопперы \(сдача\)частично5,00 ₽: пуст/);
+  t.notMatch(devices, /coin-acceptor|inhibited|bill-validator|ready/, 'no English device words');
+  const cash = ((await page.locator('#cash').textContent()) ?? '').replace(/\s/g, ' ');
+  t.match(cash, /10,00 ₽1 монета/);
+  t.match(cash, /5,00 ₽0 монет/);
+  t.match(cash, /1,00 ₽3 монеты/);
+  const unit = ((await page.locator('#unit').textContent()) ?? '').replace(/\s/g, ' ');
+  t.match(unit, /Работает0 ч \d+ мин/);
+  t.notMatch(((await page.locator('#clock').textContent()) ?? ''), /unknown/);
+  t.same(errors, [], 'no script errors on the page');
+});
