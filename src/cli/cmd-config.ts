@@ -1,6 +1,6 @@
 /** `paypoint config check FILE` (exit 0, or 1 with FILE:LINE: field: reason per error) and `config doc`. */
 import { ConfigError, formatProblem, loadConfigFile } from '../config/load.js';
-import { translateLine } from '../i18n/messages.js';
+import { translateLine } from './messages.js';
 import { t, useSchemaLanguage, type CliContext } from './context.js';
 
 export async function configCheck(ctx: CliContext, file: string): Promise<number> {

@@ -1,5 +1,5 @@
 /** `paypoint processing check`: the processing server's WSDL against what the kiosk sends, and the link. */
-import { translateLine } from '../i18n/messages.js';
+import { translateLine } from './messages.js';
 import { processingCheck } from '../services/reports/processing-check.js';
 import { effectiveConfig, t, type CliContext, type ConfigFlags } from './context.js';
 

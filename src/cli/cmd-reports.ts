@@ -4,7 +4,7 @@
  */
 import { formatSnapshot, readSessionDocs, snapshotFromDocs } from '../services/reports/outbox-snapshot.js';
 import { endpointOf } from '../services/reports/processing-wsdl.js';
-import { translateLine } from '../i18n/messages.js';
+import { translateLine } from './messages.js';
 import { effectiveConfig, requireDataDir, t, UsageError, type CliContext, type ConfigFlags } from './context.js';
 
 export async function reportsCmd(ctx: CliContext, o: ConfigFlags & { pending?: boolean; refused?: boolean; json?: boolean }): Promise<number> {

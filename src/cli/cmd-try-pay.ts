@@ -6,7 +6,7 @@
  * would start a second one.
  */
 import { randomUUID } from 'node:crypto';
-import { rub } from '../i18n/messages.js';
+import { rub } from './messages.js';
 import { roublesToKopecks } from '../services/sim-control/sim-control-protocol.js';
 import { t, UsageError, type CliContext } from './context.js';
 import { faultString, payPollRequest, payRequest, PosClient, POS_NS, returnValue, type HttpResult } from './pos-client.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { envLang, msg, type Lang, type MessageKey } from '../i18n/messages.js';
+import { envLang, msg, type Lang, type MessageKey } from './messages.js';
 
 /** A wrong command line: exit code 2, the reason and a pointer to the command's --help. */
 export class UsageError extends Error {}

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CliFailure, makeContext, t, UsageError, type CliContext, type ConfigFlags } from './context.js';
-import type { MessageKey } from '../i18n/messages.js';
+import type { MessageKey } from './messages.js';
 
 /** What an action resolves to: an exit code, or 'running' for the daemon (it stops on a signal). */
 type Outcome = number | 'running';
@@ -193,7 +193,7 @@ async function reportError(ctx: CliContext, e: unknown): Promise<number> {
   }
   const { isPayPointError } = await import('../errors.js');
   const { ConfigError, formatProblem } = await import('../config/load.js');
-  const { translateLine } = await import('../i18n/messages.js');
+  const { translateLine } = await import('./messages.js');
   if (e instanceof ConfigError) {
     for (const p of e.problems) ctx.err(translateLine(ctx.lang, formatProblem(p)));
     return 1;

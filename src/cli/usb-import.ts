@@ -8,7 +8,7 @@
 import { constants, existsSync, promises as fsp, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { translateLine } from '../i18n/messages.js';
+import { translateLine } from './messages.js';
 import { createLogger } from '../services/log.js';
 import { probeClock } from '../services/clock/clock.js';
 import { runImport } from '../services/usb-import/importer.js';

@@ -8,7 +8,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasTranslation } from '../../src/i18n/messages.js';
+import { hasTranslation } from '../../src/cli/messages.js';
 import { processingWsdl } from '../../src/services/reports/processing-wsdl.js';
 import { BIN, tempDir } from '../helpers/daemon.js';
 import { startProcessingServer } from '../services/reports/processing-server.js';
