@@ -12,6 +12,20 @@ import { payXml, pollXml, pollUntil, returnCode, simCmd, soapPost, startDaemonPr
 const BOARD = '[devices]\ncoin = "board"\nbill = "board"\nhoppers = "board"\ncancel_button = "board"\nboard_simulated = true\ncard = "none"\n';
 
 
+/**
+ * Regression: a bill offered at once after Pay answered 0 met a CCNET validator not yet enabled (the enable
+ * goes over the pty after the session is stored) and came back "the acceptor is closed", failing the
+ * short-of-change case under load. A customer whose bill is handed back offers it again; so does this.
+ */
+async function insertWhenOpen(d: Parameters<typeof simCmd>[0], kind: 'coin' | 'bill', value: string) {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const r = await simCmd(d, kind, value);
+    if (!/acceptor is closed/.test(r.out) || Date.now() > until) return r;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 async function session(dataDir: string, uid: string) {
   return (await (await SessionStore.open(dataDir)).byUid(uid, 0))[0];
 }
@@ -19,7 +33,7 @@ async function session(dataDir: string, uid: string) {
 t.test('overpay with a coin and a CCNET bill: change from the hoppers', async (t) => {
   const d = await startDaemonProcess({ configText: BOARD });
   t.equal(returnCode((await soapPost(d.url, payXml('bs-1', 1500))).body), 0);
-  const coin = await simCmd(d, 'coin', '10');
+  const coin = await insertWhenOpen(d, 'coin', '10');
   t.equal(coin.code, 0, coin.out);
   const bill = await simCmd(d, 'bill', '50');
   t.equal(bill.code, 0, bill.out);
@@ -38,7 +52,7 @@ t.test('overpay with a coin and a CCNET bill: change from the hoppers', async (t
 t.test('the cancel button gives the cash back', async (t) => {
   const d = await startDaemonProcess({ configText: BOARD });
   t.equal(returnCode((await soapPost(d.url, payXml('bs-2', 5000))).body), 0);
-  t.equal((await simCmd(d, 'coin', '5')).code, 0);
+  t.equal((await insertWhenOpen(d, 'coin', '5')).code, 0);
   t.equal((await simCmd(d, 'coin', '1')).code, 0);
   const c = await simCmd(d, 'cancel');
   t.equal(c.code, 0, c.out);
@@ -51,7 +65,7 @@ t.test('the cancel button gives the cash back', async (t) => {
 t.test('short of change: the bill is returned from escrow; coins leave a rest amount', async (t) => {
   const d = await startDaemonProcess({ configText: BOARD + '[devices.sim]\nhopper_coins = [1000, 500, 100]\nhopper_fill = [0, 1, 2]\n' });
   t.equal(returnCode((await soapPost(d.url, payXml('bs-3', 100))).body), 0);
-  const bill = await simCmd(d, 'bill', '50');
+  const bill = await insertWhenOpen(d, 'bill', '50');
   t.equal(bill.code, 1, 'change of 49 RUB cannot be given: the bill goes back');
   t.match(bill.out, /returned/);
   t.equal((await simCmd(d, 'coin', '10')).code, 0);
