@@ -14,7 +14,8 @@ APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
 APT_PACKAGES += mmdebstrap systemd-container curl
 DATA_DIR ?= /var/lib/paypoint
 
-.PHONY: deps deps-node deps-apt deps-npm build run test test-image test-unit bench lint clean
+.PHONY: deps deps-node deps-apt deps-npm deps-yocto build install run test test-image test-unit bench lint clean \
+	check-yocto yocto-layers
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -31,6 +32,16 @@ deps-apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# BitBake's host tools (Yocto scarthgap manual, "Required Packages for the Build Host", Debian list) for
+# `make check-yocto`, which parses the layer; not needed by `make test`. BitBake wants a UTF-8 locale.
+YOCTO_APT_PACKAGES := gawk wget git diffstat unzip texinfo gcc build-essential chrpath socat cpio \
+	python3 python3-pip python3-pexpect xz-utils debianutils iputils-ping python3-git python3-jinja2 \
+	python3-subunit zstd lz4 file locales
+deps-yocto:
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(YOCTO_APT_PACKAGES)"
+	@locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$$' || { \
+	  sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen && locale-gen; }
+
 node_modules/.deps-stamp: package.json package-lock.json .npmrc
 	npm ci --no-fund --no-audit
 	# npm ci restores tap's default plugin build (with @tapjs/typescript, which breaks on TypeScript 7:
@@ -40,12 +51,41 @@ node_modules/.deps-stamp: package.json package-lock.json .npmrc
 
 deps-npm: node_modules/.deps-stamp
 
+# TypeScript to JavaScript in $(1), then every wsdl/ directory of src/ next to its JavaScript: the one
+# compile step of `make build` (into dist/) and `make install` (into the installed package).
+TSC ?= npx tsc
+define compile
+	$(TSC) -p tsconfig.json --outDir $(abspath $(1))
+	cd src && find . -type d -name wsdl | while read -r w; do \
+	  rm -rf "$(abspath $(1))/$$w" && mkdir -p "$(abspath $(1))/$$(dirname "$$w")" && cp -r "$$w" "$(abspath $(1))/$$w"; done
+endef
+
 # build does not reinstall packages (deps does): it only needs node_modules to exist.
 build:
 	@test -d node_modules || { echo 'run make deps first' >&2; exit 1; }
-	npx tsc -p tsconfig.json
-	rm -rf dist/services/soap/wsdl && mkdir -p dist/services/soap && cp -r src/services/soap/wsdl dist/services/soap/wsdl
-	rm -rf dist/services/reports/wsdl && mkdir -p dist/services/reports && cp -r src/services/reports/wsdl dist/services/reports/wsdl
+	$(call compile,dist)
+
+# The one install step of the firmware, used by the image recipe (yocto-layer, paypoint_git.bb), the
+# appliance boot test and the VM test (test/image/install-app.sh ROOT): the package in
+# $(PREFIX)/lib/node_modules/paypoint (dist compiled here, bin, board, systemd, package.json), npm's bin
+# link, the units, udev rules (systemd/ and board/udev/), sysusers.d and tmpfiles.d files, and the mount
+# points of the data and configuration partitions. Not node_modules: the recipe cross-builds them
+# (npm.bbclass), install-app.sh copies the host's production packages. Needs the compiler (TSC) only.
+PREFIX ?= /usr
+PKGDIR = $(DESTDIR)$(PREFIX)/lib/node_modules/paypoint
+LIBDIR = $(DESTDIR)$(PREFIX)/lib
+install:
+	rm -rf $(PKGDIR)/dist $(PKGDIR)/bin $(PKGDIR)/board $(PKGDIR)/systemd
+	install -d $(PKGDIR) $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/systemd/system $(LIBDIR)/udev/rules.d \
+	  $(LIBDIR)/sysusers.d $(LIBDIR)/tmpfiles.d $(DESTDIR)/var/lib/paypoint $(DESTDIR)/etc/paypoint
+	$(call compile,$(PKGDIR)/dist)
+	cp -r bin board systemd package.json $(PKGDIR)/
+	ln -sfn ../lib/node_modules/paypoint/bin/paypoint $(DESTDIR)$(PREFIX)/bin/paypoint
+	install -m 0644 $(wildcard systemd/*.service systemd/*.socket systemd/*.timer systemd/*.path \
+	  systemd/*.mount systemd/*.target) $(LIBDIR)/systemd/system/
+	install -m 0644 $(wildcard systemd/*.rules board/udev/*.rules) $(LIBDIR)/udev/rules.d/
+	for c in systemd/*.sysusers.conf; do install -m 0644 "$$c" $(LIBDIR)/sysusers.d/$$(basename "$$c" .sysusers.conf).conf; done
+	for c in systemd/*.tmpfiles.conf; do install -m 0644 "$$c" $(LIBDIR)/tmpfiles.d/$$(basename "$$c" .tmpfiles.conf).conf; done
 
 run: deps build
 	mkdir -p $(DATA_DIR)
