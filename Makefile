@@ -15,7 +15,7 @@ APT_PACKAGES += mmdebstrap systemd-container curl
 DATA_DIR ?= /var/lib/paypoint
 
 .PHONY: deps deps-node deps-apt deps-npm deps-yocto build install run test test-image test-unit bench lint clean \
-	check-yocto yocto-layers
+	check-yocto yocto-layers recipe-data
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -106,6 +106,24 @@ test: deps build
 # (.ci/run adds it to tap's counts).
 test-image: deps
 	test/image/boot-test.sh
+
+# The Yocto layer under real BitBake (yocto-layer/README.md, "Checking the layer"): needs the layers of
+# yocto-layer/kas/paypoint-rpi4.yml checked out at their pinned commits in LAYERS (make yocto-layers
+# LAYERS=DIR makes them from local git mirrors, MIRRORS=/work/.mirror by default). Not part of `make test`
+# (a fresh machine has no copy of those layers). Ends with "yocto check: N passed, N failed".
+LAYERS ?=
+MIRRORS ?= /work/.mirror
+check-yocto:
+	tools/yocto/check-yocto.sh $(LAYERS)
+
+yocto-layers:
+	@test -n "$(LAYERS)" || { echo 'usage: make yocto-layers LAYERS=DIR [MIRRORS=DIR]' >&2; exit 1; }
+	tools/yocto/checkout-layers.sh $(LAYERS) $(MIRRORS)
+
+# The recipe data generated from package-lock.json (npm-shrinkwrap.json, paypoint-licenses.inc): rewrite
+# them after a dependency change. The layer lint (make test) fails while they are out of date.
+recipe-data: deps
+	node --import tsx tools/yocto/npm-recipe-data.ts --write
 
 bench: deps build
 	node --import tsx bench/run-all.ts

@@ -6,7 +6,7 @@ HOMEPAGE = "https://paypoint.invalid/"
 SECTION = "apps"
 
 # LICENSE and LIC_FILES_CHKSUM for the daemon (CLOSED) and every npm package shipped with it, generated
-# from package-lock.json by test/yocto/npm-recipe-data.ts (the layer lint checks it is up to date).
+# from package-lock.json by tools/yocto/npm-recipe-data.ts (the layer lint checks it is up to date).
 require paypoint-licenses.inc
 require paypoint-source.inc
 
