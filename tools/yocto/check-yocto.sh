@@ -22,15 +22,17 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok   $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 summary() { echo "yocto check: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+# ck OK-TEXT FAIL-TEXT CMD...: one check, passed when CMD succeeds.
+ck() { local ok=$1 no=$2; shift 2; if "$@"; then pass "$ok"; else fail "$no"; fi; }
 
 need_layers() {
   echo "check-yocto needs LAYERS=<dir> holding these repositories checked out at the pinned commits:" >&2
   kasq pins | while read -r name url branch commit; do echo "  <dir>/$name  $url  branch $branch  commit $commit" >&2; done
-  echo "Make them from local git mirrors with: tools/yocto/checkout-layers.sh <dir> [MIRROR_ROOT] (default $mirrors)" >&2
+  echo "Make them from local git mirrors with: make yocto-layers LAYERS=<dir> [MIRRORS=$mirrors]" >&2
   echo "or, with access to the layers' servers: kas checkout $kas (then LAYERS=<kas work dir>)." >&2
   failed=$((failed + 1)); summary
 }
-[ -n "$layers" ] && [ -d "$layers" ] || need_layers
+if [ -z "$layers" ] || [ ! -d "$layers" ]; then need_layers; fi
 layers=$(cd "$layers" && pwd)
 
 # --- pins -------------------------------------------------------------------------------------------
@@ -45,7 +47,7 @@ while read -r name url branch commit; do
   # On its branch: in the checkout's own copy of the branch, and in the local mirror where there is one.
   where="" bad=0
   for ref in "$repo:refs/remotes/origin/$branch" "$repo:refs/heads/$branch" \
-             "$mirrors"/*+"$name"/repo:"refs/heads/$branch"; do
+             "$mirrors"/*+"$name/repo:refs/heads/$branch"; do
     r=${ref%%:*} b=${ref#*:}
     git -C "$r" rev-parse -q --verify "$b" >/dev/null 2>&1 || continue
     if git -C "$r" merge-base --is-ancestor "$commit" "$b" 2>/dev/null; then where+=" $r"
@@ -97,9 +99,9 @@ run mkdir -p "$build/conf"
 {
   echo "# Written by tools/yocto/check-yocto.sh from $kas: do not edit."
   echo 'POKY_BBLAYERS_CONF_VERSION = "2"'
-  echo 'BBPATH = "${TOPDIR}"'
+  echo "BBPATH = \"\${TOPDIR}\""
   echo 'BBFILES ?= ""'
-  echo 'BBLAYERS = " \'
+  echo "BBLAYERS = \" \\"
   kasq layers | while read -r repo sub; do
     if [ "$repo" = paypoint ]; then dir="$project/$sub"; else dir="$layers/$repo/$sub"; fi
     echo "  $(cd "$dir" && pwd) \\"
@@ -116,8 +118,8 @@ done
 bb() {
   log="$build/log/$1.log"; shift
   run mkdir -p "$build/log"
-  run bash -c 'set -o pipefail; cd "$2" && . ./oe-init-build-env "$3" >/dev/null && shift 3 && nice -n 10 "$@"' \
-    _ "$log" "$layers/poky" "$build" "$@" > "$log" 2>&1
+  run bash -c 'cd "$1" && . ./oe-init-build-env "$2" >/dev/null && shift 2 && nice -n 10 "$@"' \
+    _ "$layers/poky" "$build" "$@" > "$log" 2>&1
 }
 bbq() { # bbq WHAT STEP CMD...: bb, then reports: passes when it exits 0 and prints no WARNING or ERROR.
   local what=$1; shift
@@ -154,12 +156,14 @@ ev() { python3 "$here/bbenv.py" "$envs/$1.env" "${@:2}"; }
 expect() {
   local r=$1 var=$2 how=$3 want=$4 why=$5 v
   v=$(ev "$r" get "$var") || v="<unset>"
+  local ok=0
   case "$how" in
-    has) [[ " $v " == *" $want "* ]] ;;
-    lacks) [[ " $v " != *" $want "* ]] ;;
-    is) [ "$v" = "$want" ] ;;
-    matches) [[ "$v" =~ $want ]] ;;
-  esac && pass "$r: $var $how '$want' ($why)" || fail "$r: $var does not pass '$how $want' ($why); it is '${v:0:200}'"
+    has) [[ " $v " == *" $want "* ]] || ok=1 ;;
+    lacks) [[ " $v " != *" $want "* ]] || ok=1 ;;
+    is) [ "$v" = "$want" ] || ok=1 ;;
+    matches) [[ "$v" =~ $want ]] || ok=1 ;;
+  esac
+  ck "$r: $var $how '$want' ($why)" "$r: $var does not pass '$how $want' ($why); it is '${v:0:200}'" test "$ok" = 0
 }
 for r in "$target" paypoint systemd-conf rpi-config linux-raspberrypi paypoint-overlays; do
   if bb "env-$r" bitbake -e "$r"; then run cp "$log" "$envs/$r.env"
@@ -186,13 +190,14 @@ if [ -f "$envs/$target.env" ]; then
   # The layout: label and mount point of each partition, in order.
   got=$(awk '$1 == "part" { m = ($2 ~ /^\//) ? $2 : "-"; for (i = 2; i <= NF; i++) if ($i == "--label") l = $(i+1); printf "%s:%s ", l, m }' "$wks" 2>/dev/null)
   want="boot:/boot rootA:/ rootB:- data:/var/lib/paypoint config:/etc/paypoint "
-  [ "$got" = "$want" ] && pass "$target: partitions ${got% } ($wks)" || fail "$target: partitions '$got', want '$want' ($wks)"
+  ck "$target: partitions ${got% } ($wks)" "$target: partitions '$got', want '$want' ($wks)" test "$got" = "$want"
   # Every overlay config.txt loads is on the boot partition (overlays/<name>.dtbo).
   boot=$(ev "$target" get IMAGE_BOOT_FILES)
-  for o in $(sed -n 's/^dtoverlay=\([^,]*\).*/\1/p' "$project/board/config.txt"); do
-    [[ " $boot " == *";overlays/$o.dtbo "* ]] && pass "$target: overlay $o (board/config.txt) is on the boot partition" ||
-      fail "$target: IMAGE_BOOT_FILES has no overlays/$o.dtbo, which board/config.txt loads"
-  done
+  while read -r o; do
+    ck "$target: overlay $o (board/config.txt) is on the boot partition" \
+      "$target: IMAGE_BOOT_FILES has no overlays/$o.dtbo, which board/config.txt loads" \
+      grep -qF ";overlays/$o.dtbo " <<<"$boot "
+  done < <(sed -n 's/^dtoverlay=\([^,]*\).*/\1/p' "$project/board/config.txt")
 fi
 if [ -f "$envs/paypoint.env" ]; then
   expect paypoint SYSTEMD_SERVICE:paypoint is paypoint.service "enabled unit"
@@ -203,31 +208,31 @@ if [ -f "$envs/paypoint.env" ]; then
   expect paypoint GROUPADD_PARAM:paypoint matches '(^|; *)--system i2c(;|$)' "the I2C group"
   # The same install step as everywhere else (Makefile `install`).
   body=$(ev paypoint func do_install)
-  grep -qE 'make .*-C [^ ]+ install DESTDIR=' <<<"$body" && pass "paypoint: do_install runs the project's make install" ||
-    fail "paypoint: do_install does not run the project's make install"
+  ck "paypoint: do_install runs the project's make install" "paypoint: do_install does not run the project's make install" \
+    grep -qE 'make .*-C [^ ]+ install DESTDIR=' <<<"$body"
 fi
 if [ -f "$envs/systemd-conf.env" ]; then
   expect systemd-conf SRC_URI has file://10-paypoint-watchdog.conf "the watchdog setting"
   if f=$(ev systemd-conf find 10-paypoint-watchdog.conf); then
     w=$(sed -n 's/^RuntimeWatchdogSec=\([0-9]*\)s$/\1/p' "$f")
-    [ -n "$w" ] && [ "$w" -ge 1 ] && [ "$w" -le 15 ] && pass "systemd-conf: RuntimeWatchdogSec=${w}s, within the BCM2835 watchdog's ~15.9 s ($f)" ||
-      fail "systemd-conf: RuntimeWatchdogSec '$w' in $f is not 1..15 s"
+    ck "systemd-conf: RuntimeWatchdogSec=${w}s, within the BCM2835 watchdog's ~15.9 s ($f)" \
+      "systemd-conf: RuntimeWatchdogSec '$w' in $f is not 1..15 s" test "${w:-0}" -ge 1 -a "${w:-0}" -le 15
   else fail "systemd-conf: 10-paypoint-watchdog.conf not found in FILESPATH"; fi
   body=$(ev systemd-conf func do_install)
-  grep -q '10-paypoint-watchdog.conf .*/system.conf.d/$' <<<"$body" && pass "systemd-conf: do_install installs it into system.conf.d" ||
-    fail "systemd-conf: do_install does not install the watchdog setting"
+  ck "systemd-conf: do_install installs it into system.conf.d" "systemd-conf: do_install does not install the watchdog setting" \
+    grep -q '10-paypoint-watchdog.conf .*/system.conf.d/$' <<<"$body"
 fi
 if [ -f "$envs/rpi-config.env" ]; then
   expect rpi-config SRC_URI has "file://config.txt;subdir=paypoint-board" "the board settings"
   expect rpi-config RPI_USE_U_BOOT is 0 "the firmware boots the kernel directly"
   if f=$(ev rpi-config find config.txt) && [ "$f" = "$project/board/config.txt" ]; then
     for line in enable_uart=1 dtoverlay=disable-bt dtparam=i2c_arm=on "dtoverlay=paypoint-led,gpiopin=17"; do
-      grep -qx "$line" "$f" && pass "rpi-config: config.txt gets '$line'" || fail "rpi-config: $f has no '$line'"
+      ck "rpi-config: config.txt gets '$line'" "rpi-config: $f has no '$line'" grep -qx "$line" "$f"
     done
   else fail "rpi-config: config.txt comes from '${f:-nowhere}', not $project/board/config.txt"; fi
   body=$(ev rpi-config func do_deploy)
-  grep -q 'cat .*/paypoint-board/config.txt$' <<<"$body" && pass "rpi-config: do_deploy appends it to config.txt" ||
-    fail "rpi-config: do_deploy does not append board/config.txt"
+  ck "rpi-config: do_deploy appends it to config.txt" "rpi-config: do_deploy does not append board/config.txt" \
+    grep -q 'cat .*/paypoint-board/config.txt$' <<<"$body"
 fi
 if [ -f "$envs/linux-raspberrypi.env" ]; then
   expect linux-raspberrypi SRC_URI has file://paypoint.cfg "kernel options"
@@ -244,12 +249,13 @@ run mkdir -p "$ycl/conf"
 {
   echo "# Written by tools/yocto/check-yocto.sh for yocto-check-layer: do not edit."
   echo "MACHINE = \"$(kasq machine)\""
+  echo 'DISTRO = "poky"'
   kasq local_conf
   sed -n '/^# check-yocto:/,$p' "$build/conf/local.conf"
 } > "$ycl/local.conf.new"
 {
   echo 'POKY_BBLAYERS_CONF_VERSION = "2"'
-  echo 'BBPATH = "${TOPDIR}"'
+  echo "BBPATH = \"\${TOPDIR}\""
   echo 'BBFILES ?= ""'
   echo "BBLAYERS = \"$layers/poky/meta $layers/poky/meta-poky\""
 } > "$ycl/bblayers.conf.new"
@@ -261,7 +267,11 @@ save_build=$build; build=$ycl
 bb yocto-check-layer yocto-check-layer --no-auto-dependency \
   --dependency "$layers/meta-openembedded/meta-oe" "$layers/meta-raspberrypi" -- "$project/yocto-layer"
 status=$?; build=$save_build
-grep -E '^(INFO|ERROR): *(test_|[a-z-]+ \.\.\. )' "$log" | sed 's/^/     /'
+# Each test with its result ("test_parse: ok"), then the summary line of each layer.
+awk '/^INFO: (test_|setUpClass)/ { name = $2; next }
+     /^INFO:  \.\.\. / && name != "" { sub(/^INFO:  \.\.\. /, ""); print "     " name ": " $0; name = ""; next }
+     /^INFO: .* \.\.\. (PASS|FAIL|SKIPPED)/ { sub(/^INFO: /, ""); print "     " $0 }
+     /^ERROR:/ { print "     " $0 }' "$log" | head -40
 if [ "$status" -eq 0 ] && grep -q '\.\.\. PASS$' "$log"; then pass "yocto-check-layer: PASS ($log)"
 else fail "yocto-check-layer (exit $status; $log)"; fi
 

@@ -3,7 +3,7 @@
 # config.txt that meta-raspberrypi's rpi-config generates. The file is fetched from the project tree
 # (PAYPOINT_TREE, conf/layer.conf), so BitBake rebuilds the boot files when it changes. Only for the
 # paypoint-os distribution (override): adding this layer to another build changes nothing.
-FILESEXTRAPATHS:prepend := "${PAYPOINT_TREE}/board:"
+FILESEXTRAPATHS:prepend:paypoint-os := "${PAYPOINT_TREE}/board:"
 SRC_URI:append:paypoint-os = " file://config.txt;subdir=paypoint-board"
 
 do_deploy:append:paypoint-os() {
