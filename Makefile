@@ -14,7 +14,8 @@ APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
 APT_PACKAGES += mmdebstrap systemd-container curl
 DATA_DIR ?= /var/lib/paypoint
 
-.PHONY: deps deps-node deps-apt deps-npm build run test test-image test-unit bench bench-soak lint clean
+.PHONY: deps deps-node deps-apt deps-npm deps-yocto build install run test test-image test-unit bench bench-soak \
+	lint clean check-yocto yocto-layers recipe-data
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -31,6 +32,16 @@ deps-apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# BitBake's host tools (Yocto scarthgap manual, "Required Packages for the Build Host", Debian list) for
+# `make check-yocto`, which parses the layer; not needed by `make test`. BitBake wants a UTF-8 locale.
+YOCTO_APT_PACKAGES := gawk wget git diffstat unzip texinfo gcc build-essential chrpath socat cpio \
+	python3 python3-pip python3-pexpect xz-utils debianutils iputils-ping python3-git python3-jinja2 \
+	python3-subunit zstd lz4 file locales
+deps-yocto:
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(YOCTO_APT_PACKAGES)"
+	@locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$$' || { \
+	  sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen && locale-gen; }
+
 node_modules/.deps-stamp: package.json package-lock.json .npmrc
 	npm ci --no-fund --no-audit
 	# npm ci restores tap's default plugin build (with @tapjs/typescript, which breaks on TypeScript 7:
@@ -46,19 +57,52 @@ BUNDLE_FLAGS := --bundle --platform=node --format=esm --target=node20 --sourcema
 	--external:node-libcurl \
 	"--banner:js=import { createRequire as __ppCreateRequire } from 'node:module'; const require = __ppCreateRequire(import.meta.url);"
 
-# build also writes the daemon as one file (dist/paypoint.js, source map beside it), what bin/paypoint
+# The one compile step of `make build` (into dist/) and `make install` (into the installed package), in
+# $(1): TypeScript to JavaScript, every wsdl/ directory of src/ next to its JavaScript, then the daemon as
+# one file (dist/paypoint.js, source map beside it, its WSDL files in dist/wsdl/), which bin/paypoint
 # runs: one file to read instead of ~430 modules, which is what a cold start on an SD card waits for
-# (bench/README.md, "Cold start"). Native addons stay outside; its WSDL files sit beside it in dist/wsdl/.
-# dist/.build-stamp, written last, tells test/build-if-stale.ts (tap's "before") that dist/ is current.
+# (bench/README.md, "Cold start"). Native addons stay in node_modules. .build-stamp, written last, tells
+# test/build-if-stale.ts (tap's "before") that dist/ is current.
+TSC ?= npx tsc
+ESBUILD ?= npx esbuild
+define compile
+	$(TSC) -p tsconfig.json --outDir $(abspath $(1))
+	cd src && find . -type d -name wsdl | while read -r w; do \
+	  rm -rf "$(abspath $(1))/$$w" && mkdir -p "$(abspath $(1))/$$(dirname "$$w")" && cp -r "$$w" "$(abspath $(1))/$$w"; done
+	rm -rf $(abspath $(1))/wsdl && mkdir -p $(abspath $(1))/wsdl && cp src/services/soap/wsdl/* src/services/reports/wsdl/* $(abspath $(1))/wsdl/
+	$(ESBUILD) src/cli/main.ts $(BUNDLE_FLAGS) --outfile=$(abspath $(1))/paypoint.js
+	touch $(abspath $(1))/.build-stamp
+endef
+
 # build does not reinstall packages (deps does): it only needs node_modules to exist.
 build:
 	@test -d node_modules || { echo 'run make deps first' >&2; exit 1; }
-	npx tsc -p tsconfig.json
-	rm -rf dist/services/soap/wsdl && mkdir -p dist/services/soap && cp -r src/services/soap/wsdl dist/services/soap/wsdl
-	rm -rf dist/services/reports/wsdl && mkdir -p dist/services/reports && cp -r src/services/reports/wsdl dist/services/reports/wsdl
-	rm -rf dist/wsdl && mkdir -p dist/wsdl && cp src/services/soap/wsdl/* src/services/reports/wsdl/* dist/wsdl/
-	npx esbuild src/cli/main.ts $(BUNDLE_FLAGS) --outfile=dist/paypoint.js
-	touch dist/.build-stamp
+	$(call compile,dist)
+
+# The one install step of the firmware, used by the image recipe (yocto-layer, paypoint_git.bb), the
+# appliance boot test and the VM test (test/image/install-app.sh ROOT): the package in
+# $(PREFIX)/lib/node_modules/paypoint (dist compiled here, bin, board, systemd, package.json), npm's bin
+# link, the units, udev rules (systemd/ and board/udev/), sysusers.d and tmpfiles.d files, the appliance
+# guide the units name (docs/appliance.md), and the mount points of the data and configuration
+# partitions. Not node_modules: the recipe cross-builds them (npm.bbclass), install-app.sh copies the
+# host's production packages. Needs the compilers (TSC, ESBUILD) only.
+PREFIX ?= /usr
+PKGDIR = $(DESTDIR)$(PREFIX)/lib/node_modules/paypoint
+LIBDIR = $(DESTDIR)$(PREFIX)/lib
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/paypoint
+install:
+	rm -rf $(PKGDIR)/dist $(PKGDIR)/bin $(PKGDIR)/board $(PKGDIR)/systemd
+	install -d $(PKGDIR) $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/systemd/system $(LIBDIR)/udev/rules.d \
+	  $(LIBDIR)/sysusers.d $(LIBDIR)/tmpfiles.d $(DOCDIR) $(DESTDIR)/var/lib/paypoint $(DESTDIR)/etc/paypoint
+	$(call compile,$(PKGDIR)/dist)
+	cp -r bin board systemd package.json $(PKGDIR)/
+	ln -sfn ../lib/node_modules/paypoint/bin/paypoint $(DESTDIR)$(PREFIX)/bin/paypoint
+	install -m 0644 $(wildcard systemd/*.service systemd/*.socket systemd/*.timer systemd/*.path \
+	  systemd/*.mount systemd/*.target) $(LIBDIR)/systemd/system/
+	install -m 0644 $(wildcard systemd/*.rules board/udev/*.rules) $(LIBDIR)/udev/rules.d/
+	for c in systemd/*.sysusers.conf; do install -m 0644 "$$c" $(LIBDIR)/sysusers.d/$$(basename "$$c" .sysusers.conf).conf; done
+	for c in systemd/*.tmpfiles.conf; do install -m 0644 "$$c" $(LIBDIR)/tmpfiles.d/$$(basename "$$c" .tmpfiles.conf).conf; done
+	install -m 0644 docs/appliance.md $(DOCDIR)/appliance.md
 
 run: deps build
 	mkdir -p $(DATA_DIR)
@@ -79,6 +123,24 @@ test: deps build
 # (.ci/run adds it to tap's counts).
 test-image: deps
 	test/image/boot-test.sh
+
+# The Yocto layer under real BitBake (yocto-layer/README.md, "Checking the layer"): needs the layers of
+# yocto-layer/kas/paypoint-rpi4.yml checked out at their pinned commits in LAYERS (make yocto-layers
+# LAYERS=DIR makes them from local git mirrors, MIRRORS=/work/.mirror by default). Not part of `make test`
+# (a fresh machine has no copy of those layers). Ends with "yocto check: N passed, N failed".
+LAYERS ?=
+MIRRORS ?= /work/.mirror
+check-yocto:
+	tools/yocto/check-yocto.sh $(LAYERS)
+
+yocto-layers:
+	@test -n "$(LAYERS)" || { echo 'usage: make yocto-layers LAYERS=DIR [MIRRORS=DIR]' >&2; exit 1; }
+	tools/yocto/checkout-layers.sh $(LAYERS) $(MIRRORS)
+
+# The recipe data generated from package-lock.json (npm-shrinkwrap.json, paypoint-licenses.inc): rewrite
+# them after a dependency change. The layer lint (make test) fails while they are out of date.
+recipe-data: deps
+	node --import tsx tools/yocto/npm-recipe-data.ts --write
 
 bench: deps build
 	node --import tsx bench/run-all.ts

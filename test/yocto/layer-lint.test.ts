@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lintLayer, oldOverride, parseTimespan, type Finding } from './layer-lint.js';
-import { generate, staleFiles } from './npm-recipe-data.js';
+import { generate, staleFiles } from '../../tools/yocto/npm-recipe-data.js';
 
 const project = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const layer = join(project, 'yocto-layer');
@@ -53,13 +53,13 @@ const cases: { name: string; path: string; edit: (s: string) => string | null; r
   {
     name: 'old-style _append',
     path: `yocto-layer/${RECIPE}`,
-    edit: (s) => s.replace('RDEPENDS:${PN} += "nodejs"', 'RDEPENDS_${PN}_append = " nodejs"'),
+    edit: (s) => s.replace('DEPENDS += "curl openssl"', 'DEPENDS_append = " curl openssl"'),
     rule: 'override-syntax',
   },
   {
     name: 'old-style do_install_append',
     path: 'yocto-layer/recipes-core/systemd/systemd-conf_%.bbappend',
-    edit: (s) => s.replace('do_install:append()', 'do_install_append()'),
+    edit: (s) => s.replace('do_install:append:paypoint-os()', 'do_install_append_paypoint-os()'),
     rule: 'override-syntax',
   },
   {
@@ -196,7 +196,7 @@ const cases: { name: string; path: string; edit: (s: string) => string | null; r
   {
     name: 'a kas repository not pinned by commit',
     path: 'yocto-layer/kas/paypoint-rpi4.yml',
-    edit: (s) => s.replace(/^    commit: ec181366.*$/m, ''),
+    edit: (s) => s.replace(/^    commit: 2c646d29.*$/m, ''),
     rule: 'kas',
   },
   {
@@ -204,6 +204,48 @@ const cases: { name: string; path: string; edit: (s: string) => string | null; r
     path: 'yocto-layer/kas/paypoint-rpi4.yml',
     edit: (s) => s.replace(/(meta-raspberrypi\.git|meta-raspberrypi)\n    branch: scarthgap/, '$1\n    branch: kirkstone'),
     rule: 'kas',
+  },
+  {
+    name: 'a kas repository on a branch that is not poky\'s',
+    path: 'yocto-layer/kas/paypoint-rpi4.yml',
+    edit: (s) => s.replace(/(meta-openembedded\n    branch: )scarthgap/, '$1master'),
+    rule: 'kas',
+  },
+  {
+    name: 'a kas pin without a comment saying what it is',
+    path: 'yocto-layer/kas/paypoint-rpi4.yml',
+    edit: (s) => s.replace(/(  meta-raspberrypi:\n(?:    [a-z]+:.*\n)*?)(?:    #.*\n)+(    commit:)/, '$1$2'),
+    rule: 'kas',
+  },
+  {
+    name: 'poky pinned with a comment naming no release tag',
+    path: 'yocto-layer/kas/paypoint-rpi4.yml',
+    edit: (s) => s.replace(/# yocto-5\.0\.\d+/, '# the 5.0 release'),
+    rule: 'kas',
+  },
+  {
+    name: 'poky pinned with a comment naming another series\' release',
+    path: 'yocto-layer/kas/paypoint-rpi4.yml',
+    edit: (s) => s.replace(/# yocto-5\.0\.(\d+)/, '# yocto-4.0.$1'),
+    rule: 'kas',
+  },
+  {
+    name: 'the kas distro not defined by the layer',
+    path: 'yocto-layer/kas/paypoint-rpi4.yml',
+    edit: (s) => s.replace('distro: paypoint-os', 'distro: paypoint-kiosk'),
+    rule: 'kas',
+  },
+  {
+    name: 'a distro whose DISTRO is not its file name',
+    path: 'yocto-layer/conf/distro/paypoint-os.conf',
+    edit: (s) => s.replace('DISTRO = "paypoint-os"', 'DISTRO = "paypoint-kiosk"'),
+    rule: 'distro',
+  },
+  {
+    name: 'a distro named like a recipe (the pn-overrides clash)',
+    path: 'yocto-layer/conf/distro/paypoint.conf',
+    edit: () => 'require conf/distro/paypoint-os.conf\nDISTRO = "paypoint"\n',
+    rule: 'distro',
   },
   {
     name: 'the shrinkwrap out of date with package-lock.json',

@@ -14,14 +14,19 @@
 //   sysusers-useradd     the users/groups built into the image match systemd/*.sysusers.conf
 //   watchdog             systemd's RuntimeWatchdogSec is set and within the Pi's 15 s hardware limit
 //   wks                  WKS_FILE exists in wic/
-//   kas                  every remote layer in kas/*.yml is pinned by branch and commit
+//   kas                  every remote layer in kas/*.yml is pinned by a full commit on poky's branch, each
+//                        pin with a comment naming what it is (poky's: the yocto-X.Y.Z release tag of
+//                        that branch); the kas distro is one of this layer's distributions
+//   distro               each conf/distro/NAME.conf sets DISTRO = "NAME", and no distribution is named like
+//                        a recipe of the layer (BitBake puts the distro in OVERRIDES, so RDEPENDS:${PN} of
+//                        that recipe would become a plain RDEPENDS: the pn-overrides QA error)
 // Usage: node --import tsx test/yocto/layer-lint.ts [LAYER_DIR [PROJECT_DIR]]  (exit 1 on any finding)
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { staleFiles, SHRINKWRAP_PATH } from './npm-recipe-data.js';
+import { staleFiles, SHRINKWRAP_PATH } from '../../tools/yocto/npm-recipe-data.js';
 
 export interface Finding {
   rule: string;
@@ -38,6 +43,10 @@ export interface LintOptions {
   release?: string;
 }
 
+/** The Yocto version of each release series: poky's release tags are yocto-<version>.<point>. */
+export const RELEASE_VERSION: Record<string, string> = {
+  kirkstone: '4.0', langdale: '4.1', mickledore: '4.2', nanbield: '4.3', scarthgap: '5.0', styhead: '5.1', walnascar: '5.2', whinlatter: '5.3',
+};
 /** Yocto releases in order, and the fetchers each refuses. Newer BitBake disables npm:// and npmsw://
  * (yocto-layer/README.md), which is why this layer targets scarthgap. */
 export const RELEASES = ['kirkstone', 'langdale', 'mickledore', 'nanbield', 'scarthgap', 'styhead', 'walnascar', 'whinlatter'];
@@ -359,7 +368,7 @@ export function lintLayer(opts: LintOptions): Finding[] {
   // --- generated-in-sync (only for the project's own layer, which has the generated files)
   if (existsSync(join(projectDir, SHRINKWRAP_PATH)) && resolve(projectDir, 'yocto-layer') === layerDir) {
     try {
-      for (const f of staleFiles(projectDir)) add('generated-in-sync', join(projectDir, f), 'out of date with package-lock.json: run node --import tsx test/yocto/npm-recipe-data.ts --write');
+      for (const f of staleFiles(projectDir)) add('generated-in-sync', join(projectDir, f), 'out of date with package-lock.json: run node --import tsx tools/yocto/npm-recipe-data.ts --write');
     } catch (e) {
       add('generated-in-sync', join(projectDir, 'package-lock.json'), (e as Error).message);
     }
@@ -378,15 +387,43 @@ export function lintLayer(opts: LintOptions): Finding[] {
   }
 
   // --- kas
+  const distros = files.filter((f) => dirname(f) === join(layerDir, 'conf/distro') && f.endsWith('.conf')).map((f) => basename(f, '.conf'));
   for (const { file, doc } of kasDocs) {
     const repos = (doc.repos ?? {}) as Record<string, Record<string, unknown> | null>;
     for (const [name, repo] of Object.entries(repos)) {
       if (!repo || repo.url === undefined) continue; // the repository holding the kas file
       if (typeof repo.branch !== 'string') add('kas', file, `repo ${name}: no branch`);
-      else if (RELEASES.includes(repo.branch) && repo.branch !== release) add('kas', file, `repo ${name}: branch ${repo.branch}, but poky is on ${release}`);
+      else if (repo.branch !== release) add('kas', file, `repo ${name}: branch ${repo.branch}, but poky is on ${release}`);
       if (typeof repo.commit !== 'string' || !/^[0-9a-f]{40}$/.test(repo.commit)) add('kas', file, `repo ${name}: not pinned by a full commit hash`);
     }
     if (!repos.poky) add('kas', file, 'no poky repository');
+    // The comment right above each pinned commit says what the commit is.
+    const lines = readFileSync(file, 'utf8').split('\n');
+    let repoName = '';
+    lines.forEach((l, i) => {
+      const r = /^  ([A-Za-z0-9_.-]+):\s*$/.exec(l);
+      if (r) repoName = r[1]!;
+      if (!/^\s+commit:/.test(l)) return;
+      const comment = /^\s*#\s*(.*)$/.exec(lines[i - 1] ?? '')?.[1];
+      if (!comment) add('kas', file, `repo ${repoName}: no comment above the pinned commit saying which release it is`, i + 1);
+      else if (repoName === 'poky') {
+        const version = RELEASE_VERSION[release];
+        const tag = /\byocto-(\d+\.\d+)(?:\.\d+)?\b/.exec(comment);
+        if (!tag) add('kas', file, 'repo poky: the comment above the commit names no yocto-X.Y.Z release tag', i + 1);
+        else if (version && tag[1] !== version) add('kas', file, `repo poky: the comment names ${tag[0]}, but ${release} is Yocto ${version}`, i + 1);
+      }
+    });
+    if (typeof doc.distro === 'string' && !distros.includes(doc.distro)) add('kas', file, `distro ${doc.distro}: no conf/distro/${doc.distro}.conf in the layer`);
+  }
+
+  // --- distro
+  const recipeNames = new Set(files.filter((f) => f.endsWith('.bb')).map(bpnOf));
+  for (const d of distros) {
+    const f = join(layerDir, 'conf/distro', `${d}.conf`);
+    const set = parsed.get(f)?.find((x) => x.kind === 'assign' && x.name === 'DISTRO' && x.op === '=');
+    if (!set) add('distro', f, `DISTRO is not set (it should be "${d}")`);
+    else if (set.value !== d) add('distro', f, `DISTRO = "${set.value}", but the file is ${d}.conf`, set.line);
+    if (recipeNames.has(d)) add('distro', f, `distribution ${d} is named like the recipe ${d}: BitBake puts the distro in OVERRIDES, so in that recipe VAR:\${PN} is applied as a plain VAR (the pn-overrides and pkgvarcheck QA errors)`);
   }
   return findings;
 }

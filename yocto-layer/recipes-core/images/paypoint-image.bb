@@ -6,6 +6,10 @@ LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda
 
 inherit core-image
 
+# The SD-card layout, the Pi firmware's boot files and the LED overlay are the Raspberry Pi's: the image
+# is not offered for other machines (a `bitbake world` elsewhere skips it instead of failing).
+COMPATIBLE_MACHINE = "^rpi$"
+
 IMAGE_FEATURES += "read-only-rootfs"
 
 IMAGE_INSTALL += " \

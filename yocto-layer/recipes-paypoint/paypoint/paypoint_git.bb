@@ -6,7 +6,7 @@ HOMEPAGE = "https://paypoint.invalid/"
 SECTION = "apps"
 
 # LICENSE and LIC_FILES_CHKSUM for the daemon (CLOSED) and every npm package shipped with it, generated
-# from package-lock.json by test/yocto/npm-recipe-data.ts (the layer lint checks it is up to date).
+# from package-lock.json by tools/yocto/npm-recipe-data.ts (the layer lint checks it is up to date).
 require paypoint-licenses.inc
 require paypoint-source.inc
 
@@ -15,7 +15,6 @@ require paypoint-source.inc
 #   URL of every package, which npm 11 leaves out of the lock file) and fetches each package tarball with
 #   its sha512 integrity as the checksum. dev=1 also fetches the few build tools marked dev in that file
 #   (the TypeScript compiler and type declarations); they are never installed on the target.
-# - do_compile_ts runs the project's own pinned tsc before npm.bbclass packs the package.
 # - npm.bbclass then runs `npm install` offline for the target architecture (NPM_ARCH, from TARGET_ARCH)
 #   with --build-from-source, so node-gyp compiles every addon with the cross toolchain against the
 #   headers of nodejs-native; prebuilt binaries shipped in packages are not used.
@@ -26,33 +25,16 @@ inherit npm systemd useradd
 
 # node-libcurl links libcurl; its binding.gyp asks curl-config (staged by curl's binconfig) for the flags.
 DEPENDS += "curl openssl"
-RDEPENDS:${PN} += "nodejs"
-
-# Step 0: TypeScript to JavaScript, the same two steps as `make build` (tsc, then the WSDL next to the
-# JavaScript). It must run before npm_do_configure packs ${S}. The compiler is typescript 7, a native
-# binary for the build host (x86-64 or arm64 build machines), found through nodejs-native.
-do_compile_ts() {
-    cd ${S}
-    node node_modules/typescript/bin/tsc -p tsconfig.json
-    rm -rf dist/services/soap/wsdl
-    mkdir -p dist/services/soap
-    cp -r src/services/soap/wsdl dist/services/soap/wsdl
-    # The same asset copies as `make build` (the processing server's WSDL for the Register client).
-    rm -rf dist/services/reports/wsdl
-    mkdir -p dist/services/reports
-    cp -r src/services/reports/wsdl dist/services/reports/wsdl
-}
-addtask compile_ts after do_prepare_recipe_sysroot before do_configure
-do_compile_ts[depends] += "nodejs-native:do_populate_sysroot"
 
 PAYPOINT_PKGDIR = "${D}${nonarch_libdir}/node_modules/paypoint"
 
 do_install:append() {
-    # npm.bbclass installs the whole packed tree: keep what the daemon runs and loads at run time.
+    # npm.bbclass installs the whole packed tree: keep its node_modules (the addons cross-built) and
+    # package.json; the rest comes from `make install` below.
     for f in ${PAYPOINT_PKGDIR}/* ${PAYPOINT_PKGDIR}/.[!.]*; do
         [ -e "$f" ] || continue
         case "${f##*/}" in
-            dist|bin|board|systemd|node_modules|package.json) ;;
+            node_modules|package.json) ;;
             *) rm -rf "$f" ;;
         esac
     done
@@ -61,27 +43,14 @@ do_install:append() {
     # the package QA's arch check.
     find ${PAYPOINT_PKGDIR}/node_modules -type d -name prebuilds -prune -exec rm -rf {} +
 
-    # The units, udev rules, sysusers.d and tmpfiles.d files straight from the project's systemd/ (the
-    # single source, issue 6), and the board's device permission rules from board/udev/.
-    install -d ${D}${systemd_system_unitdir} ${D}${nonarch_base_libdir}/udev/rules.d \
-               ${D}${nonarch_libdir}/sysusers.d ${D}${nonarch_libdir}/tmpfiles.d
-    for u in ${S}/systemd/*.service ${S}/systemd/*.socket ${S}/systemd/*.timer ${S}/systemd/*.path \
-             ${S}/systemd/*.mount ${S}/systemd/*.target; do
-        [ -e "$u" ] && install -m 0644 "$u" ${D}${systemd_system_unitdir}/
-    done
-    for r in ${S}/systemd/*.rules ${S}/board/udev/*.rules; do
-        [ -e "$r" ] && install -m 0644 "$r" ${D}${nonarch_base_libdir}/udev/rules.d/
-    done
-    for c in ${S}/systemd/*.sysusers.conf; do
-        [ -e "$c" ] && install -m 0644 "$c" ${D}${nonarch_libdir}/sysusers.d/$(basename "$c" .sysusers.conf).conf
-    done
-    for c in ${S}/systemd/*.tmpfiles.conf; do
-        [ -e "$c" ] && install -m 0644 "$c" ${D}${nonarch_libdir}/tmpfiles.d/$(basename "$c" .tmpfiles.conf).conf
-    done
-
-    # Mount points of the data and config partitions (wic/paypoint-rpi.wks): the root is read-only, so
-    # they must exist in the image.
-    install -d ${D}${localstatedir}/lib/paypoint ${D}${sysconfdir}/paypoint
+    # Everything else with the project's one install step, the same `make install` that the boot and
+    # VM tests use: TypeScript compiled by the project's pinned tsc (typescript 7, a native binary for
+    # x86-64 and arm64 build hosts, run by nodejs-native) next to the WSDL, bin/, board/, systemd/,
+    # package.json, npm's bin link, the units, udev rules, sysusers.d and tmpfiles.d files, and the mount
+    # points of the data and config partitions (wic/paypoint-rpi.wks: the root is read-only, so they
+    # must exist in the image).
+    oe_runmake -C ${S} install DESTDIR=${D} PREFIX=${prefix} \
+        TSC="node ${S}/node_modules/typescript/bin/tsc"
 }
 
 # Enabled at boot; paypoint-usb-import@.service is started by 99-paypoint-usb.rules, never enabled.
