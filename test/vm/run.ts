@@ -1,0 +1,89 @@
+/**
+ * The VM test's checks (make test-vm, make test-powercut), run from the host against the virtual machine
+ * of make-disks.sh in WORK. Prints TAP and ends with "vm test: N passed, N failed".
+ *
+ * Usage: node --import tsx test/vm/run.ts --work WORK [--checks boot,powercut,powercut-nbd]
+ *          [--cuts N] [--nbd-cuts N] [--seed S]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkBoot } from './check-boot.js';
+import { runPowerCuts } from './check-powercut.js';
+import { counts, notOk, note } from './tap.js';
+import { Vm } from './vm.js';
+
+const { values } = parseArgs({
+  options: {
+    work: { type: 'string' },
+    checks: { type: 'string', default: 'boot,powercut,powercut-nbd' },
+    cuts: { type: 'string', default: '10' },
+    'nbd-cuts': { type: 'string', default: '4' },
+    seed: { type: 'string' },
+  },
+});
+const work = values.work!;
+const checks = new Set(values.checks!.split(','));
+const seed = Number(values.seed ?? process.env.POWERCUT_SEED ?? Date.now() % 2 ** 31);
+const started = Date.now();
+const here = import.meta.dirname;
+
+async function main(): Promise<void> {
+  if (checks.has('boot')) {
+    const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-boot.log' });
+    const t0 = Date.now();
+    await vm.start();
+    try {
+      if (await vm.waitReady(300_000)) await checkBoot(vm, Date.now() - t0);
+      else notOk('boot: the daemon becomes ready', 'not ready in 300 s; console tail:', vm.consoleText().split('\n').slice(-30).join('\n'));
+    } finally {
+      await vm.stop();
+    }
+  }
+  if (checks.has('powercut')) {
+    const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-powercut.log' });
+    await runPowerCuts(vm, { label: 'power cuts (data disk cache=none)', cuts: Number(values.cuts), seed });
+  }
+  if (checks.has('powercut-nbd')) {
+    // A fresh copy of the empty data partition behind the write-cache model.
+    const image = join(work, 'data-nbd.img');
+    execFileSync('cp', ['--sparse=always', join(work, 'data-empty.img'), image]);
+    const socket = join(work, 'nbd.sock');
+    let server: Promise<string> = Promise.resolve('');
+    let boot = 0;
+    const vm = new Vm({ work, dataDrive: { kind: 'nbd', socket }, console: 'console-nbd.log' });
+    await runPowerCuts(vm, {
+      label: 'power cuts (data disk with a volatile write cache, NBD)',
+      cuts: Number(values['nbd-cuts']),
+      seed: seed + 1,
+      beforeBoot: async () => {
+        const child = spawn('/usr/bin/python3', [join(here, 'nbd-cache-disk.py'), image, socket, String(seed + 1000 * ++boot)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.setEncoding('utf8');
+        await new Promise<void>((res) => child.stdout.on('data', (d: string) => {
+          out += d;
+          if (out.includes('listening')) res();
+        }));
+        server = new Promise((res) => child.on('exit', () => res(out.split('\n').filter((l) => l.startsWith('{')).join(''))));
+      },
+      afterCut: async () => {
+        const stats = await server;
+        try {
+          const s = JSON.parse(stats) as { unflushed_at_cut: number; dropped: number; flushes: number };
+          return `(write cache: ${s.flushes} flushes; ${s.unflushed_at_cut} unflushed sectors at the cut, ${s.dropped} dropped)`;
+        } catch {
+          return `(write cache: ${stats})`;
+        }
+      },
+    });
+  }
+}
+
+main()
+  .catch((e: Error) => notOk('vm test ran to the end', e.stack ?? String(e)))
+  .finally(() => {
+    console.log(`1..${counts.n}`);
+    note(`vm test checks took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`vm test: ${counts.pass} passed, ${counts.fail} failed`);
+    process.exit(counts.fail > 0 || counts.n === 0 ? 1 : 0);
+  });
