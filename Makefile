@@ -12,9 +12,14 @@ APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
 # Issue 7 (make test-image): a Debian root file system built with mmdebstrap, booted in systemd-nspawn
 # (systemd-container); curl talks to its SOAP port and status page.
 APT_PACKAGES += mmdebstrap systemd-container curl
+# make test-vm / test-powercut (test/vm/README.md): qemu (TCG) boots Debian's kernel on disks laid out like
+# the image; the VM's kernel itself comes from its cached root file system (mmdebstrap, linux-image-amd64).
+# sfdisk (fdisk), mkfs.ext4 (e2fsprogs), mkfs.vfat/mcopy (above) make the disks without loop devices.
+VM_APT_PACKAGES := qemu-system-x86 qemu-utils fdisk e2fsprogs mmdebstrap dosfstools mtools socat
 DATA_DIR ?= /var/lib/paypoint
+CUTS ?= 100
 
-.PHONY: deps deps-node deps-apt deps-npm build run test test-image test-unit bench lint clean
+.PHONY: deps deps-node deps-apt deps-vm deps-npm build run test test-image test-vm test-powercut test-unit bench lint clean
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -39,6 +44,11 @@ node_modules/.deps-stamp: package.json package-lock.json .npmrc
 	touch $@
 
 deps-npm: node_modules/.deps-stamp
+
+# What the VM test needs besides deps (only for make test-vm / test-powercut): deps-apt's own recipe on
+# the VM's package list.
+deps-vm: deps
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(VM_APT_PACKAGES)"
 
 # build does not reinstall packages (deps does): it only needs node_modules to exist.
 build:
@@ -66,6 +76,18 @@ test: deps build
 # (.ci/run adds it to tap's counts).
 test-image: deps
 	test/image/boot-test.sh
+
+# The appliance on a real Linux kernel (test/vm/README.md): qemu-system-x86_64 (TCG) boots Debian's kernel
+# with systemd and udev on disks laid out like the image, the application installed by
+# test/image/install-app.sh; checks from the host (boot, power cuts with cache=none and with a volatile
+# write-cache disk). Needs root. Kernel and base root file system cached in /var/cache/paypoint-vm-test
+# (PAYPOINT_VM_CACHE). Ends with "vm test: N passed, N failed" (.ci/run adds it to the total).
+test-vm: deps-vm
+	nice test/vm/vm-test.sh
+
+# Long power-cut runs outside CI: make test-powercut CUTS=100 [SEED=...] (prints the seed and per-cut counts).
+test-powercut: deps-vm
+	nice test/vm/vm-test.sh --checks powercut --cuts $(CUTS) $(if $(SEED),--seed $(SEED))
 
 bench: deps build
 	node --import tsx bench/run-all.ts

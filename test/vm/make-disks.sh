@@ -45,7 +45,7 @@ done
 # The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
 cat >"$root/etc/fstab" <<'FSTAB'
 LABEL=rootA        /                  ext4   ro,noatime                                  0 0
-LABEL=BOOT         /boot              vfat   ro,noatime,nofail                           0 0
+LABEL=BOOT         /boot              vfat   ro,noatime,noauto                           0 0
 LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec        0 2
 LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec        0 2
 tmpfs              /tmp               tmpfs  mode=1777,nosuid,nodev                      0 0
@@ -53,6 +53,9 @@ tmpfs              /var/tmp           tmpfs  mode=1777,nosuid,nodev             
 tmpfs              /var/log           tmpfs  mode=0755,nosuid,nodev                      0 0
 tmpfs              /var/lib/systemd   tmpfs  mode=0755,nosuid,nodev                      0 0
 FSTAB
+# qemu's user-mode network has fixed addresses: a static configuration starts faster than DHCP.
+printf '[Match]\nName=en* eth*\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\n' \
+  >"$root/etc/systemd/network/50-user-net.network"
 # Extra unit settings for a test (watchdog, ...) come from the caller in WORK/dropins/UNIT.d/*.conf.
 if [ -d "$work/dropins" ]; then cp -a "$work/dropins/." "$root/etc/systemd/system/"; fi
 
