@@ -13,7 +13,8 @@ APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
 # (systemd-container); curl talks to its SOAP port and status page.
 APT_PACKAGES += mmdebstrap systemd-container curl
 # make test-vm / test-powercut (test/vm/README.md): qemu (TCG) boots Debian's kernel on disks laid out like
-# the image; the VM's kernel itself comes from its cached root file system (mmdebstrap, linux-image-amd64).
+# the image; the VM's kernel itself comes from its cached root file system (mmdebstrap, linux-image-amd64),
+# and test/vm/deps-kernel.sh installs that kernel's headers and source (gpio-sim is built out of tree).
 # sfdisk (fdisk), mkfs.ext4 (e2fsprogs), mkfs.vfat/mcopy (above) make the disks without loop devices.
 VM_APT_PACKAGES := qemu-system-x86 qemu-utils fdisk e2fsprogs mmdebstrap dosfstools mtools socat
 DATA_DIR ?= /var/lib/paypoint
@@ -49,6 +50,7 @@ deps-npm: node_modules/.deps-stamp
 # the VM's package list.
 deps-vm: deps
 	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(VM_APT_PACKAGES)"
+	@test/vm/deps-kernel.sh
 
 # build does not reinstall packages (deps does): it only needs node_modules to exist.
 build:

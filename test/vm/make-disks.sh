@@ -42,6 +42,14 @@ install -d "$root/etc/systemd/system/sockets.target.wants"
 for s in "$here"/guest/*.socket; do
   ln -sf "../$(basename "$s")" "$root/etc/systemd/system/sockets.target.wants/$(basename "$s")"
 done
+# gpio-sim for this kernel (cached module), its chip set up before the daemon starts, and the pulse
+# player that drives its lines with the board's timings (a static binary: the guest has no compiler).
+ko=$("$here/build-gpio-sim.sh" "$kver")
+install -D -m 0644 "$ko" "$root/lib/modules/$kver/extra/gpio-sim-vm.ko"
+depmod -b "$root" "$kver"
+gcc -O2 -Wall -static -o "$root/usr/local/bin/pulse-player" "$here/guest/pulse-player.c"
+install -D -m 0644 "$here/guest/vm-gpio-profile.json" "$root/usr/local/share/paypoint-vm/vm-gpio-profile.json"
+ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.target.wants/paypoint-vm-gpio-sim.service"
 # The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
 cat >"$root/etc/fstab" <<'FSTAB'
 LABEL=rootA        /                  ext4   ro,noatime                                  0 0

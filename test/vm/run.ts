@@ -2,13 +2,14 @@
  * The VM test's checks (make test-vm, make test-powercut), run from the host against the virtual machine
  * of make-disks.sh in WORK. Prints TAP and ends with "vm test: N passed, N failed".
  *
- * Usage: node --import tsx test/vm/run.ts --work WORK [--checks boot,powercut,powercut-nbd]
- *          [--cuts N] [--nbd-cuts N] [--seed S]
+ * Usage: node --import tsx test/vm/run.ts --work WORK [--checks boot,gpio,powercut,powercut-nbd]
+ *          [--cuts N] [--nbd-cuts N] [--coins N] [--seed S]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkBoot } from './check-boot.js';
+import { checkGpio } from './check-gpio.js';
 import { runPowerCuts } from './check-powercut.js';
 import { counts, notOk, note } from './tap.js';
 import { Vm } from './vm.js';
@@ -16,7 +17,8 @@ import { Vm } from './vm.js';
 const { values } = parseArgs({
   options: {
     work: { type: 'string' },
-    checks: { type: 'string', default: 'boot,powercut,powercut-nbd' },
+    checks: { type: 'string', default: 'boot,gpio,powercut,powercut-nbd' },
+    coins: { type: 'string', default: '200' },
     cuts: { type: 'string', default: '10' },
     'nbd-cuts': { type: 'string', default: '4' },
     seed: { type: 'string' },
@@ -29,13 +31,18 @@ const started = Date.now();
 const here = import.meta.dirname;
 
 async function main(): Promise<void> {
-  if (checks.has('boot')) {
+  // The checks on one running machine share its boot.
+  if (checks.has('boot') || checks.has('gpio')) {
     const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-boot.log' });
     const t0 = Date.now();
     await vm.start();
     try {
-      if (await vm.waitReady(300_000)) await checkBoot(vm, Date.now() - t0);
-      else notOk('boot: the daemon becomes ready', 'not ready in 300 s; console tail:', vm.consoleText().split('\n').slice(-30).join('\n'));
+      if (!(await vm.waitReady(300_000))) {
+        notOk('boot: the daemon becomes ready', 'not ready in 300 s; console tail:', vm.consoleText().split('\n').slice(-30).join('\n'));
+        return;
+      }
+      if (checks.has('boot')) await checkBoot(vm, Date.now() - t0);
+      if (checks.has('gpio')) await checkGpio(vm, { coins: Number(values.coins), seed });
     } finally {
       await vm.stop();
     }
