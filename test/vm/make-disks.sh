@@ -46,7 +46,7 @@ done
 # player that drives its lines with the board's timings (a static binary: the guest has no compiler).
 ko=$("$here/build-gpio-sim.sh" "$kver")
 install -D -m 0644 "$ko" "$root/lib/modules/$kver/extra/gpio-sim-vm.ko"
-depmod -b "$root" "$kver"
+chroot "$root" depmod -a "$kver"
 gcc -O2 -Wall -static -o "$root/usr/local/bin/pulse-player" "$here/guest/pulse-player.c"
 install -D -m 0644 "$here/guest/vm-gpio-profile.json" "$root/usr/local/share/paypoint-vm/vm-gpio-profile.json"
 ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.target.wants/paypoint-vm-gpio-sim.service"
