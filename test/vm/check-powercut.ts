@@ -216,9 +216,17 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
       note(`${o.label} cut ${cut + 1}/${o.cuts}: during boot, ${(at / 1000).toFixed(1)} s after power-on ${extra}`);
       continue;
     }
-    if (!(await vm.waitReady(o.readyTimeoutMs ?? 240_000))) {
+    if (!(await vm.waitReady(o.readyTimeoutMs ?? 480_000))) {
       readyFailures++;
-      problems.push(`boot ${cut}: the daemon did not become ready (store did not load?); console tail:\n${vm.consoleText().split('\n').slice(-25).join('\n')}`);
+      const state = await vm
+        .shell('systemctl is-system-running; systemctl --failed --no-legend; systemctl status paypoint --no-pager -n 0; journalctl -b -u paypoint -n 25 --no-pager -o cat', 60_000)
+        .catch((e: Error) => `guest shell: ${e.message}`);
+      problems.push(
+        `boot ${cut}: the daemon did not become ready in ${((Date.now() - t0) / 1000).toFixed(0)} s (store did not load?)`,
+        state,
+        'console tail:',
+        vm.consoleText().split('\n').slice(-12).join('\n'),
+      );
       await vm.cut();
       await o.afterCut?.();
       break;
