@@ -17,7 +17,9 @@ import { Vm } from './vm.js';
 const { values } = parseArgs({
   options: {
     work: { type: 'string' },
-    checks: { type: 'string', default: 'boot,gpio,powercut,powercut-nbd' },
+    // gpio is not in the default set: its coin counts are not reliable yet under TCG on a loaded host
+    // (pulses lost or split; see test/vm/README.md). Run it with --checks boot,gpio.
+    checks: { type: 'string', default: 'boot,powercut,powercut-nbd' },
     coins: { type: 'string', default: '200' },
     cuts: { type: 'string', default: '10' },
     'nbd-cuts': { type: 'string', default: '4' },
