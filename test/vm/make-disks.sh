@@ -48,7 +48,7 @@ ko=$("$here/build-gpio-sim.sh" "$kver")
 install -D -m 0644 "$ko" "$root/lib/modules/$kver/extra/gpio-sim-vm.ko"
 chroot "$root" depmod -a "$kver"
 gcc -O2 -Wall -static -o "$root/usr/local/bin/pulse-player" "$here/guest/pulse-player.c"
-install -D -m 0644 "$here/guest/vm-gpio-profile.json" "$root/usr/local/share/paypoint-vm/vm-gpio-profile.json"
+for f in "$here"/guest/vm-*-profile.json; do install -D -m 0644 "$f" "$root/usr/local/share/paypoint-vm/$(basename "$f")"; done
 ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.target.wants/paypoint-vm-gpio-sim.service"
 # The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
 cat >"$root/etc/fstab" <<'FSTAB'

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkBoot } from './check-boot.js';
 import { checkGpio } from './check-gpio.js';
+import { checkSerial, SERIAL_QEMU_ARGS } from './check-serial.js';
 import { runPowerCuts } from './check-powercut.js';
 import { counts, notOk, note } from './tap.js';
 import { Vm } from './vm.js';
@@ -34,8 +35,8 @@ const here = import.meta.dirname;
 
 async function main(): Promise<void> {
   // The checks on one running machine share its boot.
-  if (checks.has('boot') || checks.has('gpio')) {
-    const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-boot.log' });
+  if (checks.has('boot') || checks.has('gpio') || checks.has('serial')) {
+    const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-boot.log', extraArgs: SERIAL_QEMU_ARGS });
     const t0 = Date.now();
     await vm.start();
     try {
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       }
       if (checks.has('boot')) await checkBoot(vm, Date.now() - t0);
       if (checks.has('gpio')) await checkGpio(vm, { coins: Number(values.coins), seed });
+      if (checks.has('serial')) await checkSerial(vm, seed);
     } finally {
       await vm.stop();
     }
