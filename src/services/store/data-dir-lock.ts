@@ -18,8 +18,12 @@ import { join } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
 
 export const LOCK_FILE = 'daemon.lock';
-/** flock(1)'s exit status when --nonblock finds the lock taken (set with --conflict-exit-code). */
-const CONFLICT = 75;
+/**
+ * flock(1)'s exit status when -n finds the lock taken: 1 for util-linux's flock (its default conflict
+ * code) and for BusyBox's applet, which knows only the short options used here. util-linux reports its
+ * own errors with other codes (sysexits), unchecked for BusyBox.
+ */
+const CONFLICT = 1;
 
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -27,7 +31,7 @@ export function lockDataDir(dataDir: string): () => void {
   const fd = openSync(path, 'a+', 0o600);
   let r;
   try {
-    r = spawnSync('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], {
+    r = spawnSync('flock', ['-x', '-n', '3'], {
       stdio: ['ignore', 'ignore', 'pipe', fd],
     });
   } catch (e) {
