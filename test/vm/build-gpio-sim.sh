@@ -12,9 +12,10 @@ set -euo pipefail
 kver=${1:?usage: build-gpio-sim.sh KVER}
 CACHE_DIR=${PAYPOINT_VM_CACHE:-/var/cache/paypoint-vm-test}
 headers=/usr/src/linux-headers-$kver
-tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1)
+tarballs=(/usr/src/linux-source-6.1.tar.*)
+tarball=${tarballs[0]}
 [ -d "$headers" ] || { echo "build-gpio-sim.sh: $headers missing (make deps-vm)" >&2; exit 1; }
-[ -n "$tarball" ] || { echo "build-gpio-sim.sh: /usr/src/linux-source-6.1.tar.* missing (make deps-vm)" >&2; exit 1; }
+[ -e "$tarball" ] || { echo "build-gpio-sim.sh: /usr/src/linux-source-6.1.tar.* missing (make deps-vm)" >&2; exit 1; }
 
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 key=$( { echo "$kver $src_version"; sed -n '/^# BUILD/,$p' "$0"; } | sha256sum | cut -c1-16)

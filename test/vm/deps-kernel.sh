@@ -5,7 +5,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 base=$("$here/build-rootfs.sh")
-kver=$(basename "$(ls -d "$base"/lib/modules/*/ | head -n 1)")
+kdirs=("$base"/lib/modules/*/)
+kver=$(basename "${kdirs[0]}")
 ver=$(dpkg-query --admindir="$base/var/lib/dpkg" -W -f='${Version}' "linux-image-$kver")
 want=("linux-headers-$kver=$ver" "linux-source-6.1=$ver")
 missing=()

@@ -26,7 +26,8 @@ DATA_OFF=1 DATA_SIZE=256
 DATA_DISK=258
 
 base=$("$here/build-rootfs.sh")
-kver=$(basename "$(ls -d "$base"/lib/modules/*/ | head -n 1)")
+kdirs=("$base"/lib/modules/*/)
+kver=$(basename "${kdirs[0]}")
 
 mkdir -p "$work/upper" "$work/ovl-work" "$work/root" "$work/config"
 mount -t overlay overlay -o "lowerdir=$base,upperdir=$work/upper,workdir=$work/ovl-work" "$work/root"
