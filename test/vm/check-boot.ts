@@ -8,7 +8,8 @@ import { payXml, pollXml, returnCode } from '../helpers/daemon.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';
 
-export async function checkBoot(vm: Vm, bootMs: number): Promise<void> {
+/** Returns the uid of the session it paid (later checks look for it after restarts). */
+export async function checkBoot(vm: Vm, bootMs: number): Promise<string> {
   note(`boot: daemon ready ${(bootMs / 1000).toFixed(1)} s after qemu started`);
   const running = (await vm.shell('systemctl is-system-running --wait')).trim();
   check('boot: systemd is PID 1 and the system is running', running === 'running', `is-system-running: ${running}`, await vm.shell('systemctl --failed --no-legend'));
@@ -77,4 +78,5 @@ export async function checkBoot(vm: Vm, bootMs: number): Promise<void> {
     await vm.shell(`find / -xdev -newer /proc/1 -type f 2>/dev/null | while read -r f; do grep -q " $f " /proc/self/mountinfo || echo "$f"; done | head -n 20`)
   ).trim();
   check('boot: no file on the root file system is newer than the boot', written === '', written);
+  return uid;
 }

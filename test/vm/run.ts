@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { checkBoot } from './check-boot.js';
 import { checkGpio } from './check-gpio.js';
 import { checkSerial, SERIAL_QEMU_ARGS } from './check-serial.js';
+import { checkWatchdog } from './check-watchdog.js';
 import { runPowerCuts } from './check-powercut.js';
 import { counts, notOk, note } from './tap.js';
 import { Vm } from './vm.js';
@@ -35,7 +36,7 @@ const here = import.meta.dirname;
 
 async function main(): Promise<void> {
   // The checks on one running machine share its boot.
-  if (checks.has('boot') || checks.has('gpio') || checks.has('serial')) {
+  if (['boot', 'gpio', 'serial', 'watchdog'].some((c) => checks.has(c))) {
     const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-boot.log', extraArgs: SERIAL_QEMU_ARGS });
     const t0 = Date.now();
     await vm.start();
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
         notOk('boot: the daemon becomes ready', 'not ready in 300 s; console tail:', vm.consoleText().split('\n').slice(-30).join('\n'));
         return;
       }
-      if (checks.has('boot')) await checkBoot(vm, Date.now() - t0);
+      const paid = checks.has('boot') ? await checkBoot(vm, Date.now() - t0) : null;
+      if (checks.has('watchdog')) await checkWatchdog(vm, paid);
       if (checks.has('gpio')) await checkGpio(vm, { coins: Number(values.coins), seed });
       if (checks.has('serial')) await checkSerial(vm, seed);
     } finally {
