@@ -2,7 +2,7 @@
  * The VM test's checks (make test-vm, make test-powercut), run from the host against the virtual machine
  * of make-disks.sh in WORK. Prints TAP and ends with "vm test: N passed, N failed".
  *
- * Usage: node --import tsx test/vm/run.ts --work WORK [--checks boot,serial,gpio,powercut,powercut-nbd]
+ * Usage: node --import tsx test/vm/run.ts --work WORK [--checks boot,watchdog,serial,gpio,powercut,powercut-nbd]
  *          [--cuts N] [--nbd-cuts N] [--coins N] [--seed S]
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ const { values } = parseArgs({
     work: { type: 'string' },
     // gpio is not in the default set: its coin counts are not reliable yet under TCG on a loaded host
     // (pulses lost or split; see test/vm/README.md). Run it with --checks boot,gpio.
-    checks: { type: 'string', default: 'boot,serial,powercut,powercut-nbd' },
+    checks: { type: 'string', default: 'boot,watchdog,serial,powercut,powercut-nbd' },
     coins: { type: 'string', default: '200' },
     cuts: { type: 'string', default: '10' },
     'nbd-cuts': { type: 'string', default: '3' },
