@@ -24,7 +24,7 @@ const { values } = parseArgs({
     checks: { type: 'string', default: 'boot,watchdog,serial,powercut,powercut-nbd' },
     coins: { type: 'string', default: '200' },
     cuts: { type: 'string', default: '10' },
-    'nbd-cuts': { type: 'string', default: '3' },
+    'nbd-cuts': { type: 'string', default: '2' },
     seed: { type: 'string' },
   },
 });
