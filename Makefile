@@ -12,10 +12,16 @@ APT_PACKAGES += chromium fusefat mtools dosfstools systemd device-tree-compiler
 # The image boot test (make test-image): a Debian root file system built with mmdebstrap, booted in systemd-nspawn
 # (systemd-container); curl talks to its SOAP port and status page.
 APT_PACKAGES += mmdebstrap systemd-container curl
+# make test-vm / test-powercut (test/vm/README.md): qemu (TCG) boots Debian's kernel on disks laid out like
+# the image; the VM's kernel itself comes from its cached root file system (mmdebstrap, linux-image-amd64),
+# and test/vm/deps-kernel.sh installs that kernel's headers and source (gpio-sim is built out of tree).
+# sfdisk (fdisk), mkfs.ext4 (e2fsprogs), mkfs.vfat/mcopy (above) make the disks without loop devices.
+VM_APT_PACKAGES := qemu-system-x86 qemu-utils fdisk e2fsprogs mmdebstrap dosfstools mtools socat
 DATA_DIR ?= /var/lib/paypoint
+CUTS ?= 100
 
-.PHONY: deps deps-node deps-apt deps-npm deps-yocto build install run test test-image test-unit bench bench-soak \
-	lint clean check-yocto yocto-layers recipe-data
+.PHONY: deps deps-node deps-apt deps-npm deps-vm deps-yocto build install run test test-image test-vm \
+	test-powercut test-unit bench bench-soak lint clean check-yocto yocto-layers recipe-data
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -73,6 +79,12 @@ define compile
 	$(ESBUILD) src/cli/main.ts $(BUNDLE_FLAGS) --outfile=$(abspath $(1))/paypoint.js
 	touch $(abspath $(1))/.build-stamp
 endef
+
+# What the VM test needs besides deps (only for make test-vm / test-powercut): deps-apt's own recipe on
+# the VM's package list.
+deps-vm: deps
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(VM_APT_PACKAGES)"
+	@test/vm/deps-kernel.sh
 
 # build does not reinstall packages (deps does): it only needs node_modules to exist.
 build:
@@ -141,6 +153,18 @@ yocto-layers:
 # them after a dependency change. The layer lint (make test) fails while they are out of date.
 recipe-data: deps
 	node --import tsx tools/yocto/npm-recipe-data.ts --write
+
+# The appliance on a real Linux kernel (test/vm/README.md): qemu-system-x86_64 (TCG) boots Debian's kernel
+# with systemd and udev on disks laid out like the image, the application installed by
+# test/image/install-app.sh; checks from the host (boot, power cuts with cache=none and with a volatile
+# write-cache disk). Needs root. Kernel and base root file system cached in /var/cache/paypoint-vm-test
+# (PAYPOINT_VM_CACHE). Ends with "vm test: N passed, N failed" (.ci/run adds it to the total).
+test-vm: deps-vm
+	nice test/vm/vm-test.sh
+
+# Long power-cut runs outside CI: make test-powercut CUTS=100 [SEED=...] (prints the seed and per-cut counts).
+test-powercut: deps-vm
+	nice test/vm/vm-test.sh --checks powercut --cuts $(CUTS) $(if $(SEED),--seed $(SEED))
 
 bench: deps build
 	node --import tsx bench/run-all.ts

@@ -1,10 +1,11 @@
 /** `paypoint hw levels`: the technician sets hopper fill levels (README.md, "Cash hardware"), never under a running daemon. */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, tempDir } from '../helpers/daemon.js';
 import { parseLevelArgs } from '../../src/cli/hw-levels.js';
+import { lockDataDir } from '../../src/services/store/data-dir-lock.js';
 
 const run = (dir: string, ...args: string[]) => spawnSync(process.execPath, [BIN, 'hw', 'levels', ...args, '--data-dir', dir], { encoding: 'utf8' });
 
@@ -24,8 +25,9 @@ t.test('bad input and a running daemon change nothing', async (t) => {
   t.equal(run(dir, 'set', '1000=-1').status, 2);
   t.equal(run(dir, 'set').status, 2);
   t.type(parseLevelArgs(['0=5']), 'string');
-  writeFileSync(join(dir, 'daemon.pid'), `${process.pid}\n`); // a live process holds the data directory
+  const release = lockDataDir(dir); // this process holds the data directory, as a running daemon would
   const r = run(dir, 'set', '1000=5');
+  release();
   t.equal(r.status, 1);
   t.match(r.stderr, /error 404/);
   t.equal(run(dir).stdout, 'no hopper levels recorded yet\n');

@@ -61,7 +61,7 @@ t.test('fdatasync of sessions.db comes before the answer (Pay 0, sim credit ack)
   } finally {
     // strace is the child; the daemon is its tracee (pid in the data directory's lock file). Stopping the
     // daemon makes strace exit after writing the whole trace.
-    const pid = Number(readFileSync(join(d.dataDir, 'daemon.pid'), 'utf8').trim());
+    const pid = Number(readFileSync(join(d.dataDir, 'daemon.lock'), 'utf8').trim());
     process.kill(pid, 'SIGTERM');
     await new Promise<void>((res) => (d.child.exitCode !== null || d.child.signalCode !== null ? res() : d.child.on('exit', () => res())));
   }

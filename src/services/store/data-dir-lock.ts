@@ -1,44 +1,75 @@
 /**
- * One daemon per data directory: two writers on one nedb file would corrupt it. A pid file created with
- * O_EXCL; a file left by a killed daemon (its pid no longer alive) is taken over.
+ * One daemon per data directory: two writers on one nedb file would corrupt it.
+ *
+ * The lock is a kernel lock, flock(2) on `daemon.lock`, held through an open file description that only
+ * this process keeps: the kernel drops it when the process dies (SIGKILL, power cut, crash), so nothing
+ * stale survives a reboot and there is no pid to compare (a pid file's pid can belong to another
+ * process after a reboot, and two daemons starting at once on a dead daemon's pid file could both take
+ * it over). flock is atomic: of two daemons starting at once exactly one gets it.
+ *
+ * Node has no flock of its own, so the lock is taken by util-linux's flock(1) on the descriptor this
+ * process passes to it as fd 3: a flock belongs to the open file description, not to the process that
+ * asked, so it stays held after flock(1) exits, for as long as this process keeps the descriptor open.
+ * The file itself is never removed (removing a locked file would let a second daemon lock a new one).
  */
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const LOCK_FILE = 'daemon.lock';
+/**
+ * flock(1)'s exit status when -n finds the lock taken: 1 for util-linux's flock (its default conflict
+ * code) and for BusyBox's applet, which knows only the short options used here. util-linux reports its
+ * own errors with other codes (sysexits), unchecked for BusyBox.
+ */
+const CONFLICT = 1;
 
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, 'daemon.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      fsyncSync(fd);
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new PayPointError(ErrorCode.StoreLocked, `data directory ${dataDir} is in use by process ${pid}`, { dataDir, pid });
-      }
-      unlinkSync(path);
-    }
+  const path = join(dataDir, LOCK_FILE);
+  const fd = openSync(path, 'a+', 0o600);
+  let r;
+  try {
+    r = spawnSync('flock', ['-x', '-n', '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
-  throw new PayPointError(ErrorCode.StoreLocked, `cannot lock data directory ${dataDir}`, { dataDir });
+  if (r.status !== 0) {
+    closeSync(fd);
+    if (r.status === CONFLICT) {
+      let holder = '';
+      try {
+        holder = readFileSync(path, 'utf8').trim();
+      } catch {
+        /* informational only */
+      }
+      const pid = Number(holder);
+      throw new PayPointError(
+        ErrorCode.StoreLocked,
+        `data directory ${dataDir} is in use${Number.isInteger(pid) && pid > 0 ? ` by process ${pid}` : ''}`,
+        { dataDir, ...(Number.isInteger(pid) && pid > 0 ? { pid } : {}) },
+      );
+    }
+    const why = r.error ? r.error.message : `flock exited ${r.status ?? r.signal}: ${String(r.stderr ?? '').trim()}`;
+    throw new PayPointError(ErrorCode.StoreLocked, `cannot lock data directory ${dataDir}: ${why}`, { dataDir });
+  }
+  // Who holds it, for the error message of the next one (never used to decide anything).
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`, 0);
+  // The pid file of older versions means nothing now.
+  try {
+    unlinkSync(join(dataDir, 'daemon.pid'));
+  } catch {
+    /* none */
+  }
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    closeSync(fd); // the last descriptor of the description: the kernel releases the lock
+  };
 }

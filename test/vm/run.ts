@@ -1,0 +1,102 @@
+/**
+ * The VM test's checks (make test-vm, make test-powercut), run from the host against the virtual machine
+ * of make-disks.sh in WORK. Prints TAP and ends with "vm test: N passed, N failed".
+ *
+ * Usage: node --import tsx test/vm/run.ts --work WORK [--checks boot,watchdog,serial,gpio,powercut,powercut-nbd]
+ *          [--cuts N] [--nbd-cuts N] [--coins N] [--seed S]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkBoot } from './check-boot.js';
+import { checkGpio } from './check-gpio.js';
+import { checkSerial, SERIAL_QEMU_ARGS } from './check-serial.js';
+import { checkWatchdog } from './check-watchdog.js';
+import { runPowerCuts } from './check-powercut.js';
+import { counts, notOk, note } from './tap.js';
+import { Vm } from './vm.js';
+
+const { values } = parseArgs({
+  options: {
+    work: { type: 'string' },
+    // gpio is not in the default set: its coin counts are not reliable yet under TCG on a loaded host
+    // (pulses lost or split; see test/vm/README.md). Run it with --checks boot,gpio.
+    checks: { type: 'string', default: 'boot,watchdog,serial,powercut,powercut-nbd' },
+    coins: { type: 'string', default: '200' },
+    cuts: { type: 'string', default: '10' },
+    'nbd-cuts': { type: 'string', default: '2' },
+    seed: { type: 'string' },
+  },
+});
+const work = values.work!;
+const checks = new Set(values.checks!.split(','));
+const seed = Number(values.seed ?? process.env.POWERCUT_SEED ?? Date.now() % 2 ** 31);
+const started = Date.now();
+const here = import.meta.dirname;
+
+async function main(): Promise<void> {
+  // The checks on one running machine share its boot.
+  if (['boot', 'gpio', 'serial', 'watchdog'].some((c) => checks.has(c))) {
+    const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-boot.log', extraArgs: SERIAL_QEMU_ARGS });
+    const t0 = Date.now();
+    await vm.start();
+    try {
+      if (!(await vm.waitReady(300_000))) {
+        notOk('boot: the daemon becomes ready', 'not ready in 300 s; console tail:', vm.consoleText().split('\n').slice(-30).join('\n'));
+        return;
+      }
+      const paid = checks.has('boot') ? await checkBoot(vm, Date.now() - t0) : null;
+      if (checks.has('watchdog')) await checkWatchdog(vm, paid);
+      if (checks.has('gpio')) await checkGpio(vm, { coins: Number(values.coins), seed });
+      if (checks.has('serial')) await checkSerial(vm, seed);
+    } finally {
+      await vm.stop();
+    }
+  }
+  if (checks.has('powercut')) {
+    const vm = new Vm({ work, dataDrive: { kind: 'file', file: join(work, 'data.img') }, console: 'console-powercut.log' });
+    await runPowerCuts(vm, { label: 'power cuts (data disk cache=none)', cuts: Number(values.cuts), seed });
+  }
+  if (checks.has('powercut-nbd')) {
+    // A fresh copy of the empty data partition behind the write-cache model.
+    const image = join(work, 'data-nbd.img');
+    execFileSync('cp', ['--sparse=always', join(work, 'data-empty.img'), image]);
+    const socket = join(work, 'nbd.sock');
+    let server: Promise<string> = Promise.resolve('');
+    let boot = 0;
+    const vm = new Vm({ work, dataDrive: { kind: 'nbd', socket }, console: 'console-nbd.log' });
+    await runPowerCuts(vm, {
+      label: 'power cuts (data disk with a volatile write cache, NBD)',
+      cuts: Number(values['nbd-cuts']),
+      seed: seed + 1,
+      beforeBoot: async () => {
+        const child = spawn('/usr/bin/python3', [join(here, 'nbd-cache-disk.py'), image, socket, String(seed + 1000 * ++boot)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.setEncoding('utf8');
+        await new Promise<void>((res) => child.stdout.on('data', (d: string) => {
+          out += d;
+          if (out.includes('listening')) res();
+        }));
+        server = new Promise((res) => child.on('exit', () => res(out.split('\n').filter((l) => l.startsWith('{')).join(''))));
+      },
+      afterCut: async () => {
+        const stats = await server;
+        try {
+          const s = JSON.parse(stats) as { unflushed_at_cut: number; dropped: number; flushes: number };
+          return `(write cache: ${s.flushes} flushes; ${s.unflushed_at_cut} unflushed sectors at the cut, ${s.dropped} dropped)`;
+        } catch {
+          return `(write cache: ${stats})`;
+        }
+      },
+    });
+  }
+}
+
+main()
+  .catch((e: Error) => notOk('vm test ran to the end', e.stack ?? String(e)))
+  .finally(() => {
+    console.log(`1..${counts.n}`);
+    note(`vm test checks took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`vm test: ${counts.pass} passed, ${counts.fail} failed`);
+    process.exit(counts.fail > 0 || counts.n === 0 ? 1 : 0);
+  });
