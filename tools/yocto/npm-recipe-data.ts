@@ -5,7 +5,7 @@
 //   package that has none ("duplicate dependencies without url"), so the offline `npm install` of
 //   npm.bbclass would fail. Here every shipped package gets its registry tarball URL, with the lock file's
 //   sha512 integrity as the fetch checksum. Development packages are left out except the build tools
-//   the recipe's `make install` needs (TypeScript for the build host and the type declarations).
+//   the recipe's `make install` needs (TypeScript and esbuild for the build host, the type declarations).
 // - paypoint-licenses.inc: LICENSE (CLOSED for the daemon, plus each shipped package's licence) and
 //   LIC_FILES_CHKSUM with the md5 of each package's licence file, read from this machine's node_modules
 //   (same versions as the lock file, which is checked).
@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REGISTRY = 'https://registry.npmjs.org';
 /** Dev packages the recipe needs at build time, with their dependencies (closure taken from the lock). */
-export const BUILD_TOOLS = ['typescript', '@types/node', '@types/sax'];
-/** Build hosts the TypeScript 7 compiler (a native binary) is fetched for. */
+export const BUILD_TOOLS = ['typescript', 'esbuild', '@types/node', '@types/sax'];
+/** Build hosts the TypeScript 7 compiler and esbuild (native binaries) are fetched for. */
 export const BUILD_HOST_PLATFORMS = ['linux-x64', 'linux-arm64'];
 /** The line of package.json that states the daemon's own licence (the CLOSED part of LICENSE). */
 export const OWN_LICENSE_FILE = 'package.json';

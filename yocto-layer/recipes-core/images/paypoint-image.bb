@@ -12,8 +12,10 @@ COMPATIBLE_MACHINE = "^rpi$"
 
 IMAGE_FEATURES += "read-only-rootfs"
 
+# paypoint-doc: the appliance guide that the units name (Documentation=file:/usr/share/doc/paypoint/...).
 IMAGE_INSTALL += " \
     paypoint \
+    paypoint-doc \
     kernel-modules \
     dosfstools \
     util-linux-mount \

@@ -14,7 +14,7 @@ require paypoint-source.inc
 # - npmsw:// reads npm-shrinkwrap.json (generated from the project's package-lock.json with the registry
 #   URL of every package, which npm 11 leaves out of the lock file) and fetches each package tarball with
 #   its sha512 integrity as the checksum. dev=1 also fetches the few build tools marked dev in that file
-#   (the TypeScript compiler and type declarations); they are never installed on the target.
+#   (the TypeScript compiler, esbuild and type declarations); they are never installed on the target.
 # - npm.bbclass then runs `npm install` offline for the target architecture (NPM_ARCH, from TARGET_ARCH)
 #   with --build-from-source, so node-gyp compiles every addon with the cross toolchain against the
 #   headers of nodejs-native; prebuilt binaries shipped in packages are not used.
@@ -50,7 +50,8 @@ do_install:append() {
     # points of the data and config partitions (wic/paypoint-rpi.wks: the root is read-only, so they
     # must exist in the image).
     oe_runmake -C ${S} install DESTDIR=${D} PREFIX=${prefix} \
-        TSC="node ${S}/node_modules/typescript/bin/tsc"
+        TSC="node ${S}/node_modules/typescript/bin/tsc" \
+        ESBUILD="node ${S}/node_modules/esbuild/bin/esbuild"
 }
 
 # Enabled at boot; paypoint-usb-import@.service is started by 99-paypoint-usb.rules, never enabled.
