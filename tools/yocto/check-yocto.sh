@@ -137,7 +137,7 @@ bbq "bitbake -p: every recipe parses, no warnings" parse bitbake -p
 if bbq "bitbake -g $target: the task graph resolves, no warnings" graph bitbake -g "$target"; then
   # What the unit cannot run without, in the graph (pn-buildlist, task-depends.dot in the build dir).
   for pn in paypoint nodejs linux-raspberrypi rpi-bootfiles linux-firmware-rpidistro rpi-config \
-            paypoint-overlays systemd systemd-conf curl; do
+            paypoint-overlays systemd systemd-conf curl util-linux; do
     if grep -qx "$pn" "$build/pn-buildlist"; then pass "graph: $pn is built for $target"
     else fail "graph: $pn is not in $target's build list ($build/pn-buildlist)"; fi
   done

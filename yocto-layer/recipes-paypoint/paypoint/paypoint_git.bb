@@ -58,6 +58,10 @@ do_install:append() {
 SYSTEMD_SERVICE:${PN} = "paypoint.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 
+# The data directory's lock is flock(1) on the daemon's own descriptor (src/services/store/data-dir-lock.ts):
+# util-linux's flock, split into its own package by poky's util-linux recipe.
+RDEPENDS:${PN} += "util-linux-flock"
+
 # The users and groups of systemd/paypoint.sysusers.conf, created at build time: systemd-sysusers cannot
 # write /etc/passwd on the read-only root at boot. The layer lint checks the two agree.
 USERADD_PACKAGES = "${PN}"
