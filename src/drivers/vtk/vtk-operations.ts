@@ -268,7 +268,7 @@ export class VtkOperations {
       await this.owe(job, 0, 'reversed');
     }
     if (out.late !== undefined) {
-      // Kept in the journal (never dropped) and shown in health until the next operation.
+      // Kept in the journal (never dropped); the last one of this run is shown in health while idle.
       this.log.error({ ...log, approved: out.late }, 'VTK: approval after the offer was withdrawn; finalising as vending failure (FIN 0) so the bank reverses it');
       job.rec = { ...job.rec, lateAmount: out.late, ref: rrnOf(job.learned.kind === 'answer' ? job.learned.receipt : undefined) };
       this.lastLate = job.rec;

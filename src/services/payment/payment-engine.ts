@@ -378,6 +378,12 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     let session: Session = s;
     if (s.card.opId !== null && this.devices.card) {
       // The hard case (src/drivers/vtk/vtk-recovery.ts): an offer was out when the daemon stopped. Ask the card module.
+      if (s.credited > 0 || s.cancelRequested !== null) {
+        // The stored session had withdrawn the offer (cash taken, contract 2.2, or a cancel) but the
+        // power went before the card module heard it: withdraw it again first, so that an approval the
+        // terminal gives meanwhile is reversed (FIN 0) rather than charged for a purchase paid otherwise.
+        await this.devices.card.cancel(s.card.opId);
+      }
       const outcome = await this.devices.card.recover(s.card.opId);
       this.log.warn({ uid: s.uid, opId: s.card.opId, outcome }, 'card operation found open at start');
       // Approved: the driver delivers the approval through onOutcome. Unknown: PayPoll keeps answering 1

@@ -111,3 +111,23 @@ t.test('after the wrap, a restart where VRP 1 never reached the terminal (it sti
   t.match(await rd.next(), { opId: 'w9-c2', result: 'approved' });
   t.equal(rd.card.opNumberOf('w9-c2'), 2, 'the next number after 1');
 });
+
+t.test('kill after the engine stored the withdrawal, before the card module heard it: withdrawn at start, FIN 0', async (t) => {
+  const r = await rig('tcp');
+  t.teardown(() => r.close());
+  // The terminal approved operation 4 while the daemon was down; the journal says only "requested".
+  r.sim.ops.set(4, { opNumber: 4, amount: 1200, state: 'approved', finAmount: null, vrpCount: 1 });
+  r.sim.opNumber = 4;
+  const j = await VtkOpJournal.open(r.journalPath);
+  await j.put({ opId: 'l4-c1', opNumber: 4, amount: 1200, state: 'requested', at: 1 });
+  const rd = r.reader();
+  await rd.card.start();
+  // What the engine does at start for a session whose stored state had withdrawn the offer.
+  await rd.card.cancel('l4-c1');
+  t.match(journalOf(r.journalPath).ops[0], { opId: 'l4-c1', withdrawn: true });
+  t.equal(await rd.card.recover('l4-c1'), 'cancelled');
+  await waitFor('FIN 0', () => r.sim.ops.get(4)?.finAmount === 0);
+  await waitFor('journal done', () => journalOf(r.journalPath).ops[0]?.state === 'done');
+  t.match(journalOf(r.journalPath).ops[0], { result: 'late-reversed', finAmount: 0, lateAmount: 1200 });
+  t.equal(r.sim.charges().length, 0);
+});
