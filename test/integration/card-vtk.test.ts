@@ -131,3 +131,31 @@ for (const outcome of ['approve', 'decline'] as const) {
     }
   });
 }
+
+t.test('cash withdraws the card offer, the daemon is SIGKILLed, the terminal approves anyway: FIN 0 after the restart (VTK 3.4)', async (t) => {
+  const sim = await startTerminal();
+  t.teardown(() => sim.stop());
+  sim.send('late on'); // the ABR does not stop the authorisation: the approval comes late
+  await sim.waitFor((e) => e.event === 'ok' && e.late === true, 'late on');
+  const dataDir = tempDir();
+  let d = await startDaemonProcess({ dataDir, configText: config(sim.port) });
+  t.teardown(() => d.kill9());
+  t.equal(returnCode((await soapPost(d.url, payXml('late-1', 2500))).body), 0);
+  await sim.waitFor(isVrp, 'VRP');
+  const coin = await simCmd(d, 'coin', '1'); // cash taken: the card is no longer offered (contract 2.2)
+  t.equal(coin.code, 0, coin.out);
+  await sim.waitFor((e) => e.event === 'rx' && String(e.msg).startsWith('ABR'), 'ABR');
+  await d.kill9(); // the power cut after the withdrawal was journaled and the ABR sent
+  sim.send('approve'); // the bank's approval arrives anyway
+  await sim.waitFor((e) => e.event === 'settled' && e.state === 'approved', 'late approval');
+  d = await startDaemonProcess({ dataDir, port: d.port, configText: config(sim.port) });
+  const fin = await sim.waitFor((e) => e.event === 'fin', 'FIN');
+  t.equal(fin.finAmount, 0, 'FIN 0 on the wire: vending failure, the bank reverses the charge');
+  t.equal(sim.events.filter((e) => e.event === 'fin' && e.finAmount !== 0).length, 0, 'no FIN with an amount');
+  const bill = await simCmd(d, 'bill', '50');
+  t.equal(bill.code, 0, bill.out);
+  t.equal(await pollUntil(d, 'late-1', 0), 0, 'the session goes on with cash and is paid');
+  await d.stop();
+  const s = await storedSession(dataDir, 'late-1');
+  t.same([s.state, s.report?.pay_type, s.credits.some((c: { source: string }) => c.source === 'card')], ['paid', 0, false], 'paid in cash, no card credit');
+});

@@ -63,6 +63,17 @@ export class SimCardReader implements CardReader {
     await this.handler?.(o);
   }
 
+  /**
+   * The terminal stops answering: an open offer is declined at once as the VTK driver declines it
+   * (vtk-operations.ts startPayment), and the reader reads offline until start().
+   */
+  async offline(): Promise<void> {
+    const offer = this.offer;
+    this.offer = null;
+    this.state = 'offline';
+    if (offer) await this.settle({ opId: offer.opId, result: 'declined', reason: 'card terminal offline' });
+  }
+
   health(): DeviceHealth {
     return { name: this.name, kind: 'card', state: this.state, detail: this.offer ? `offering ${this.offer.amount}` : 'idle' };
   }

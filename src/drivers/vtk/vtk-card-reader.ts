@@ -161,7 +161,9 @@ export class VtkCardReader implements CardReader {
     if (leftover) return h('ok', `settling operation ${leftover.rec.opNumber} from before the restart`);
     const busy = jobs[0];
     if (busy) return h('ok', `${busy.phase === 'fin' ? 'finishing' : 'authorising'} operation ${busy.rec.opNumber} for ${busy.rec.amount}`);
-    return h('ok', `idle${this.link.dropped ? ` (${this.link.dropped} garbled frames dropped)` : ''}`);
+    const late = this.ops.lastLate;
+    const lateNote = late ? `; approval of ${late.lateAmount} for withdrawn operation ${late.opNumber} (${late.opId}) reversed with FIN 0` : '';
+    return h('ok', `idle${this.link.dropped ? ` (${this.link.dropped} garbled frames dropped)` : ''}${lateNote}`);
   }
 
   // ---------------------------------------------------------------- operator
@@ -179,6 +181,11 @@ export class VtkCardReader implements CardReader {
   }
 
   // ---------------------------------------------------------------- test and status helpers
+
+  /** Late approvals finalised as vending failure (FIN 0) that the journal keeps, for the operator. */
+  lateReversed(): Array<{ opId: string; opNumber: number; amount: number; at: number; ref?: string }> {
+    return (this.ops.journal?.lateReversed() ?? []).map((r) => ({ opId: r.opId, opNumber: r.opNumber, amount: r.lateAmount ?? r.amount, at: r.at, ref: r.ref }));
+  }
 
   /** The operation number the driver gave `opId`, if any (for tests and the status page). */
   opNumberOf(opId: string): number | null {

@@ -7,6 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { writeFileAtomic } from '../../base/fsync.js';
+import { compareOpNumbers, newestOpNumber } from '../../codecs/vtk/op-number.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
 
 /**
@@ -15,7 +16,7 @@ import { ErrorCode, PayPointError } from '../../errors.js';
  * done:      nothing more is owed; `result` says how it ended.
  */
 export type VtkOpState = 'requested' | 'finishing' | 'done';
-export type VtkOpResult = 'approved' | 'declined' | 'cancelled' | 'reversed' | 'unresolvable' | 'settled-by-hand';
+export type VtkOpResult = 'approved' | 'declined' | 'cancelled' | 'reversed' | 'late-reversed' | 'unresolvable' | 'settled-by-hand';
 
 export interface VtkOpRecord {
   opId: string;
@@ -27,13 +28,21 @@ export interface VtkOpRecord {
   finAmount?: number;
   ref?: string;
   reason?: string;
+  /**
+   * The engine withdrew the offer (cancel): an approval that still comes is a charge for a purchase
+   * paid otherwise or abandoned, finalised with FIN 0 (3.4: vending failure) so that the bank reverses
+   * it. Journaled before the ABR goes out, so a restart does not forget it.
+   */
+  withdrawn?: boolean;
+  /** The approved amount of a late approval reversed with FIN 0 (result 'late-reversed'). */
+  lateAmount?: number;
   /** Wall-clock ms of the last change (for people reading the file). */
   at: number;
 }
 
 interface JournalFile {
   version: 1;
-  /** Highest VTK operation number this kiosk has used (3.3: incremented before each VRP). */
+  /** Newest VTK operation number this kiosk has used, in wrap-around order (3.3; op-number.ts). */
   lastOpNumber: number;
   ops: VtkOpRecord[];
 }
@@ -75,9 +84,14 @@ export class VtkOpJournal {
     return this.data.ops.find((o) => o.opId === opId);
   }
 
+  /** Late approvals finalised as vending failure (FIN 0), oldest first: kept for the operator. */
+  lateReversed(): VtkOpRecord[] {
+    return this.data.ops.filter((o) => o.result === 'late-reversed');
+  }
+
   /** Records not yet done, oldest operation number first. */
   unfinished(): VtkOpRecord[] {
-    return this.data.ops.filter((o) => o.state !== 'done').sort((a, b) => a.opNumber - b.opNumber);
+    return this.data.ops.filter((o) => o.state !== 'done').sort((a, b) => compareOpNumbers(a.opNumber, b.opNumber));
   }
 
   /** Inserts or replaces the record for `rec.opId` and writes the file durably before resolving. */
@@ -98,9 +112,10 @@ export class VtkOpJournal {
   private async write(rec: VtkOpRecord): Promise<void> {
     const ops = this.data.ops.filter((o) => o.opId !== rec.opId);
     ops.push({ ...rec });
-    const done = ops.filter((o) => o.state === 'done');
+    // Late approvals reversed stay for the operator (they are rare and each is money the bank returns).
+    const done = ops.filter((o) => o.state === 'done' && o.result !== 'late-reversed');
     const drop = new Set(done.slice(0, Math.max(0, done.length - KEEP_DONE)));
-    const next: JournalFile = { version: 1, lastOpNumber: Math.max(this.data.lastOpNumber, rec.opNumber), ops: ops.filter((o) => !drop.has(o)) };
+    const next: JournalFile = { version: 1, lastOpNumber: newestOpNumber([this.data.lastOpNumber, rec.opNumber]), ops: ops.filter((o) => !drop.has(o)) };
     await writeFileAtomic(this.path, JSON.stringify(next, null, 1) + '\n');
     this.data = next;
   }

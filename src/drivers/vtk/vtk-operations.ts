@@ -6,6 +6,7 @@
  * after a restart or a lost answer is in vtk-recovery.ts.
  */
 import { describeMessage, type VtkMessage } from '../../codecs/vtk/message.js';
+import { compareOpNumbers, newestOpNumber, nextOpNumber } from '../../codecs/vtk/op-number.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { CardOutcome } from '../interfaces.js';
 import type { VtkLinkSession } from './vtk-link-session.js';
@@ -37,8 +38,6 @@ export function newJob(rec: VtkOpRecord, phase: Phase, delivery: Delivery, now: 
   return { rec, phase, delivery, sent, abort: false, learned: null, recoverWaiter: null, concluded: false, createdAt: now };
 }
 
-const MAX_OP_NUMBER = 99_999_999; // 3.1: 8 decimal digits
-
 export class VtkOperations {
   handler: ((o: CardOutcome) => Promise<void>) | null = null;
   jobs: Job[] = [];
@@ -47,6 +46,8 @@ export class VtkOperations {
   private lastAllocated = 0;
   /** Claimed operations whose outcome the terminal can no longer tell (vtk-recovery.ts). */
   readonly stuck = new Map<string, Job>();
+  /** The last late approval reversed with FIN 0 in this run (health shows it). */
+  lastLate: VtkOpRecord | null = null;
 
   constructor(
     private readonly name: string,
@@ -89,9 +90,9 @@ export class VtkOperations {
     }
     // 3.3: the VMC increments the operation number before each VRP; above what we used and what the
     // terminal reports, so a number is never reused (a reuse would fetch an old result).
-    const highest = Math.max(journal.lastOpNumber, this.link.posOpNumber ?? 0, this.lastAllocated, ...this.jobs.map((j) => j.rec.opNumber));
-    // (Wrapping past 99 999 999 is not handled: centuries of operations at a kiosk.)
-    const opNumber = highest >= MAX_OP_NUMBER ? 1 : highest + 1;
+    // Newest in wrap-around order (op-number.ts): 1 follows 99 999 999.
+    const highest = newestOpNumber([journal.lastOpNumber, this.link.posOpNumber ?? 0, this.lastAllocated, ...this.jobs.map((j) => j.rec.opNumber)]);
+    const opNumber = nextOpNumber(highest);
     this.lastAllocated = opNumber;
     const rec: VtkOpRecord = { opId, opNumber, amount, state: 'requested', at: Date.now() };
     // The operation number is durable before the request goes out (vtk-recovery.ts: the hard case).
@@ -120,10 +121,16 @@ export class VtkOperations {
       this.later(() => this.deliver({ opId, result: 'cancelled' }));
       return;
     }
+    if ((job.phase === 'vrp' || job.phase === 'resolve') && !job.rec.withdrawn && !job.learned) {
+      // The withdrawal is durable before the ABR: an approval that comes after it, even after a restart,
+      // is finalised as vending failure (3.4, FIN 0), never kept.
+      job.rec = { ...job.rec, withdrawn: true, at: Date.now() };
+      await this.journal!.put(job.rec);
+    }
     const awaiting = this.link.awaiting;
     if (this.link.open && awaiting?.name === 'VRP' && awaiting.opNumber === job.rec.opNumber) {
       // 4.4/4.5: ABR while the VRP is outstanding; the terminal still answers the VRP (0 when aborted,
-      // or an approval that came too late, which is then reported as approved).
+      // or an approval that came too late: finalised with FIN 0, see outcomeOf).
       this.log.info({ device: this.name, opId, opNumber: job.rec.opNumber }, 'VTK: abort requested');
       await this.link.send({ name: 'ABR' });
     }
@@ -155,11 +162,12 @@ export class VtkOperations {
       case 'resolve': {
         if (job.learned) return; // waiting for its owner (conclude() runs when it is known)
         if (posOp === null) return; // the next IDL answer tells
-        if (posOp < op) {
+        const order = compareOpNumbers(posOp, op); // wrap-around aware (op-number.ts)
+        if (order < 0) {
           // 3.3: the POS saves the number of every VRP it receives; a lower one means ours never arrived.
           job.learned = { kind: 'never-sent' };
           void this.conclude(job);
-        } else if (posOp === op) {
+        } else if (order === 0) {
           // 3.3: a repeated VRP with the same number returns the previous result.
           this.log.info({ device: this.name, opId: job.rec.opId, opNumber: op }, 'VTK: asking the terminal for the outcome (repeated VRP)');
           this.sendVrp(job);
@@ -220,7 +228,7 @@ export class VtkOperations {
     else this.log.info({ device: this.name, opId: job.rec.opId, opNumber: job.rec.opNumber, amount: fin }, 'VTK: operation finalised');
     this.jobs = this.jobs.filter((j) => j !== job);
     void this.journal!
-      .put({ ...job.rec, state: 'done', result: fin > 0 ? 'approved' : 'reversed', at: Date.now() })
+      .put({ ...job.rec, state: 'done', result: fin > 0 ? 'approved' : job.rec.result === 'late-reversed' ? 'late-reversed' : 'reversed', at: Date.now() })
       .catch((e) => this.log.error({ device: this.name, err: { message: (e as Error).message } }, 'VTK: journal write failed'))
       .then(() => this.afterOperation());
   }
@@ -231,10 +239,12 @@ export class VtkOperations {
   }
 
   /** What the terminal said, as the engine's outcome. */
-  private outcomeOf(job: Job): CardOutcome & { partial?: number } {
+  private outcomeOf(job: Job): CardOutcome & { partial?: number; late?: number } {
     const { opId, amount, opNumber } = job.rec;
     const l = job.learned!;
     if (l.kind === 'never-sent') return { opId, result: 'cancelled' };
+    // 3.4: an approval of an offer the engine withdrew is a vending failure: FIN 0, the bank reverses it.
+    if (l.amount !== 0 && (job.abort || job.rec.withdrawn)) return { opId, result: 'cancelled', late: l.amount };
     if (l.amount === amount) return { opId, result: 'approved', amount, ref: rrnOf(l.receipt) ?? `VTK-${opNumber}` };
     if (l.amount !== 0) return { opId, result: 'declined', reason: `terminal approved ${l.amount} instead of ${amount}; reversed`, partial: l.amount };
     if (job.abort) return { opId, result: 'cancelled' };
@@ -247,6 +257,9 @@ export class VtkOperations {
     if (!job.learned || job.concluded) return;
     if (job.delivery === 'unclaimed') return; // recover() or the orphan grace decides
     job.concluded = true; // once: a VRP answer and a recover() call may both get here
+    // Nothing more to ask the terminal: until the FIN is owed (owe()), kick() must not repeat the VRP
+    // (a repeated VRP meanwhile held the link until the operation timeout before the FIN went out).
+    job.phase = 'deliver';
     const out = this.outcomeOf(job);
     const log = { device: this.name, opId: job.rec.opId, opNumber: job.rec.opNumber, result: out.result };
 
@@ -254,9 +267,16 @@ export class VtkOperations {
       // 3.4: FIN 0 means the vend failed; the terminal gives the money back.
       await this.owe(job, 0, 'reversed');
     }
+    if (out.late !== undefined) {
+      // Kept in the journal (never dropped); the last one of this run is shown in health while idle.
+      this.log.error({ ...log, approved: out.late }, 'VTK: approval after the offer was withdrawn; finalising as vending failure (FIN 0) so the bank reverses it');
+      job.rec = { ...job.rec, lateAmount: out.late, ref: rrnOf(job.learned.kind === 'answer' ? job.learned.receipt : undefined) };
+      this.lastLate = job.rec;
+      await this.owe(job, 0, 'late-reversed');
+    }
 
     if (out.result !== 'approved') {
-      if (out.partial === undefined) {
+      if (out.partial === undefined && out.late === undefined) {
         this.jobs = this.jobs.filter((j) => j !== job);
         await this.journal!.put({ ...job.rec, state: 'done', result: out.result as VtkOpResult, reason: out.result === 'declined' ? out.reason : undefined, at: Date.now() });
         this.afterOperation();

@@ -45,7 +45,15 @@ export async function recover(ops: VtkOperations, opId: string, waitMs: number, 
     return 'unknown';
   }
   const job = ops.jobs.find((j) => j.rec.opId === opId);
-  if (!job || job.phase === 'fin' || job.phase === 'deliver') return recoverFinished(ops, rec, job?.phase === 'deliver');
+  if (job?.phase === 'deliver') {
+    // Concluded, its FIN not yet journaled: an exact approval of an offer still wanted is being handed
+    // to the engine; an approval of a withdrawn offer or of another amount is being reversed (FIN 0).
+    const l = job.learned;
+    const exact = l?.kind === 'answer' && l.amount === rec.amount && !job.abort && !rec.withdrawn;
+    if (exact) return 'approved';
+    return job.abort || rec.withdrawn ? 'cancelled' : 'declined';
+  }
+  if (!job || job.phase === 'fin') return recoverFinished(ops, rec);
   job.delivery = 'recover';
   return new Promise<RecoverResult>((resolve) => {
     job.recoverWaiter = resolve;
@@ -65,8 +73,7 @@ export async function recover(ops: VtkOperations, opId: string, waitMs: number, 
 }
 
 /** recover() for an operation whose outcome is known (journal: finishing or done). */
-function recoverFinished(ops: VtkOperations, rec: VtkOpRecord, beingDelivered: boolean): RecoverResult {
-  if (beingDelivered) return 'approved'; // the handler is being called with it right now
+function recoverFinished(ops: VtkOperations, rec: VtkOpRecord): RecoverResult {
   switch (rec.result) {
     case 'approved':
       ops.redeliver(rec);
@@ -81,7 +88,7 @@ function recoverFinished(ops: VtkOperations, rec: VtkOpRecord, beingDelivered: b
       ops.redeliver(rec);
       return rec.reason === 'approved' ? 'approved' : 'declined';
     default:
-      return 'cancelled'; // cancelled, or reversed by a FIN 0
+      return 'cancelled'; // cancelled, or reversed by a FIN 0 (another amount, or a late approval)
   }
 }
 

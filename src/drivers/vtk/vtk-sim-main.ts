@@ -4,9 +4,11 @@
  *   node --import tsx src/drivers/vtk/vtk-sim-main.ts (--serial PATH | --tcp PORT [--host ADDR])
  *        [--mode approve|decline|slow|silent|drop] [--outcome approve|decline] [--garble]
  *        [--auth-ms N] [--slow-ms N] [--drop-ms N] [--keepalive-s N] [--timeout-s N]
+ *        [--late-approval] [--op-number N]
  *
  * Prints one JSON line per event on stdout ({"event":"ready",...} first). Reads commands on stdin, one
- * per line: `mode MODE`, `outcome approve|decline`, `garble on|off`, `drop`, and in manual mode
+ * per line: `mode MODE`, `outcome approve|decline`, `garble on|off`, `late on|off` (an ABR does not stop
+ * the approval), `drop`, and in manual mode
  * `approve` / `decline` (the customer at the terminal). SIGINT/SIGTERM end it.
  */
 import { createInterface } from 'node:readline';
@@ -21,7 +23,7 @@ function out(event: string, fields: Record<string, unknown> = {}): void {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`vtk-sim: ${msg}\nusage: vtk-sim-main.ts (--serial PATH | --tcp PORT [--host ADDR]) [--mode ${VTK_SIM_MODES.join('|')}] [--outcome approve|decline] [--garble] [--auth-ms N] [--slow-ms N] [--drop-ms N] [--keepalive-s N] [--timeout-s N]\n`);
+  process.stderr.write(`vtk-sim: ${msg}\nusage: vtk-sim-main.ts (--serial PATH | --tcp PORT [--host ADDR]) [--mode ${VTK_SIM_MODES.join('|')}] [--outcome approve|decline] [--garble] [--auth-ms N] [--slow-ms N] [--drop-ms N] [--keepalive-s N] [--timeout-s N] [--late-approval] [--op-number N]\n`);
   process.exit(2);
 }
 
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
         'drop-ms': { type: 'string' },
         'keepalive-s': { type: 'string' },
         'timeout-s': { type: 'string' },
+        'late-approval': { type: 'boolean', default: false },
+        'op-number': { type: 'string' },
       },
       strict: true,
     }).values;
@@ -67,6 +71,8 @@ async function main(): Promise<void> {
     dropForMs: int(args['drop-ms'], '--drop-ms'),
     keepaliveS: int(args['keepalive-s'], '--keepalive-s'),
     opTimeoutS: int(args['timeout-s'], '--timeout-s'),
+    lateApproval: args['late-approval'],
+    opNumber: int(args['op-number'], '--op-number'),
   });
   sim.on('message', (m) => out('rx', { msg: describeMessage(m) }));
   sim.on('answer', (m, lost) => out('tx', { msg: describeMessage(m), lost }));
@@ -97,12 +103,13 @@ async function main(): Promise<void> {
     if (cmd === 'mode' && VTK_SIM_MODES.includes(arg as VtkSimMode)) sim.mode = arg as VtkSimMode;
     else if (cmd === 'outcome' && (arg === 'approve' || arg === 'decline')) sim.outcome = arg;
     else if (cmd === 'garble' && (arg === 'on' || arg === 'off')) sim.garble = arg === 'on';
+    else if (cmd === 'late' && (arg === 'on' || arg === 'off')) sim.lateApproval = arg === 'on';
     else if (cmd === 'drop') sim.dropLink();
     else if (cmd === 'approve' || cmd === 'decline') {
       if (!sim.decide(cmd)) return out('error', { message: 'no operation is authorising' });
     }
     else return out('error', { message: `unknown command: ${line}` });
-    out('ok', { mode: sim.mode, outcome: sim.outcome, garble: sim.garble });
+    out('ok', { mode: sim.mode, outcome: sim.outcome, garble: sim.garble, late: sim.lateApproval });
   });
 
   const shutdown = async (): Promise<void> => {

@@ -8,7 +8,11 @@
  * after `slowMs`); silent (reads, never answers: a dead terminal); drop (on a VRP the link drops and the
  * terminal stays deaf for `dropForMs` while the authorisation completes without the kiosk); manual (the
  * authorisation waits for decide(): a customer at the simulated terminal, for `paypoint sim card ...`).
- * `garble` puts noise and corrupt frames before every answer. Run as a process: vtk-sim-main.ts.
+ * `garble` puts noise and corrupt frames before every answer. `lateApproval`: an ABR does not stop the
+ * authorisation (the bank's approval was already on its way), so the VRP is answered with an approval
+ * after the kiosk withdrew the offer (4.4: the ABR is optional and the POS answers the VRP anyway).
+ * `opNumber` starts the terminal's stored number anywhere (e.g. near 99 999 999, for the wrap, 3.3).
+ * Run as a process: vtk-sim-main.ts.
  */
 import { EventEmitter } from 'node:events';
 import { encodeFrame, VtkDeframer, VtkDiscriminator, type VtkFraming } from '../../codecs/vtk/frame.js';
@@ -35,6 +39,10 @@ export interface VtkTerminalSimOptions {
   /** Tags 05/06 the terminal sends in its IDL/DIS answers (3.5, 3.6); omitted when undefined. */
   keepaliveS?: number;
   opTimeoutS?: number;
+  /** An ABR does not stop the authorisation: the approval comes late. Default false. */
+  lateApproval?: boolean;
+  /** The operation number in the terminal's non-volatile memory at start (3.3). Default 0. */
+  opNumber?: number;
 }
 
 export interface SimOp {
@@ -63,6 +71,7 @@ export class VtkTerminalSim extends EventEmitter<VtkTerminalSimEvents> {
   mode: VtkSimMode;
   outcome: 'approve' | 'decline';
   garble: boolean;
+  lateApproval: boolean;
   /** The terminal's current operation number, as kept in its non-volatile memory (3.3). */
   opNumber = 0;
   readonly ops = new Map<number, SimOp>();
@@ -70,7 +79,7 @@ export class VtkTerminalSim extends EventEmitter<VtkTerminalSimEvents> {
   private deframer: VtkDeframer;
   private deafUntil = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly o: Required<Omit<VtkTerminalSimOptions, 'keepaliveS' | 'opTimeoutS' | 'mode' | 'outcome' | 'garble'>> &
+  private readonly o: Required<Omit<VtkTerminalSimOptions, 'keepaliveS' | 'opTimeoutS' | 'mode' | 'outcome' | 'garble' | 'lateApproval' | 'opNumber'>> &
     Pick<VtkTerminalSimOptions, 'keepaliveS' | 'opTimeoutS'>;
 
   constructor(opts: VtkTerminalSimOptions) {
@@ -78,6 +87,8 @@ export class VtkTerminalSim extends EventEmitter<VtkTerminalSimEvents> {
     this.mode = opts.mode ?? 'approve';
     this.outcome = opts.outcome ?? 'approve';
     this.garble = opts.garble ?? false;
+    this.lateApproval = opts.lateApproval ?? false;
+    this.opNumber = opts.opNumber ?? 0;
     this.o = {
       framing: opts.framing,
       authMs: opts.authMs ?? 300,
@@ -167,7 +178,7 @@ export class VtkTerminalSim extends EventEmitter<VtkTerminalSimEvents> {
         return this.onVrp(m);
       case 'ABR': {
         const op = this.ops.get(this.opNumber);
-        if (op?.state === 'authorising') this.settle(op, 'aborted');
+        if (op?.state === 'authorising' && !this.lateApproval) this.settle(op, 'aborted');
         return;
       }
       case 'FIN':

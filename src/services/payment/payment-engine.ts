@@ -378,6 +378,12 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     let session: Session = s;
     if (s.card.opId !== null && this.devices.card) {
       // The hard case (src/drivers/vtk/vtk-recovery.ts): an offer was out when the daemon stopped. Ask the card module.
+      if (s.credited > 0 || s.cancelRequested !== null) {
+        // The stored session had withdrawn the offer (cash taken, contract 2.2, or a cancel) but the
+        // power went before the card module heard it: withdraw it again first, so that an approval the
+        // terminal gives meanwhile is reversed (FIN 0) rather than charged for a purchase paid otherwise.
+        await this.devices.card.cancel(s.card.opId);
+      }
       const outcome = await this.devices.card.recover(s.card.opId);
       this.log.warn({ uid: s.uid, opId: s.card.opId, outcome }, 'card operation found open at start');
       // Approved: the driver delivers the approval through onOutcome. Unknown: PayPoll keeps answering 1
@@ -400,10 +406,25 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     this.track(this.runEffects(next, effects));
   }
 
+  /**
+   * Contract 2.1-2.3: the card is offered while no cash is taken. An offer declined because the terminal
+   * was not answering, or a session opened while it was down, gets the card once the terminal answers
+   * again (its health back to ok), without waiting for the customer.
+   */
+  private offerCardAgain(s: StoredSession): void {
+    if (this.reoffering || s.credited !== 0 || s.card.opId !== null || !this.cardSettings().cardAvailable) return;
+    this.reoffering = true;
+    this.log.info({ uid: s.uid }, 'card terminal answering again: card offered');
+    this.track(this.runEffects(s, [{ type: 'offer-card', amount: s.amount }]).finally(() => (this.reoffering = false)));
+  }
+
+  private reoffering = false;
+
   private checkTimeout(): void {
     if (this.startedHere.size > 1000) this.pruneStartedHere();
     const s = this.current;
     if (!s || s.state !== 'paying' || s.cancelRequested !== null) return;
+    this.offerCardAgain(s);
     this.noteActivity(s);
     if (this.mono() - this.activity!.mono < s.timeoutMs) return;
     this.dispatch(s._id, { type: 'cancel', reason: 'timeout' }).catch((e) => {

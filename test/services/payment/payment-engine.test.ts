@@ -125,6 +125,38 @@ t.test('card: decline, try again, approve -> paid by card', async (t) => {
   t.equal(s.card.declines, 1);
 });
 
+t.test('regression: after an "offline" decline the card was never offered again; now it is once the terminal answers', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  await r.engine.pay(pay('card-back', 1800));
+  await offered(r);
+  await r.card.offline(); // the terminal stops answering: the open offer is declined at once
+  for (let i = 0; i < 20; i++) await new Promise((res) => setTimeout(res, 10)); // ticks pass (tickMs 10)
+  t.equal(r.card.currentOffer(), null, 'not offered while the terminal is down');
+  t.equal(await r.engine.poll('card-back'), 1);
+  await r.card.start(); // the terminal answers again
+  await offered(r);
+  t.equal(r.card.currentOffer()?.amount, 1800, 'offered again for exactly the amount');
+  t.equal(await r.card.approve(), 1800);
+  await settled(r);
+  t.equal(await r.engine.poll('card-back'), 0);
+  const [s] = await r.store.byUid('card-back', 0);
+  t.equal(s.card.offers, 2);
+  t.equal(s.card.lastDecline, 'card terminal offline');
+});
+
+t.test('a session opened while the terminal is down gets the card when it comes back', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  await r.card.offline();
+  await r.engine.pay(pay('card-late', 900));
+  for (let i = 0; i < 20; i++) await new Promise((res) => setTimeout(res, 10));
+  t.equal(r.card.currentOffer(), null);
+  await r.card.start();
+  await offered(r);
+  t.equal(r.card.currentOffer()?.amount, 900);
+});
+
 t.test('cash withdraws the card offer', async (t) => {
   const r = await rig(tempDir());
   t.teardown(() => r.engine.stop());
