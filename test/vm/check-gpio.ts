@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { payXml, pollXml, returnCode } from '../helpers/daemon.js';
-import { newestByUid, readDatafile } from '../integration/datafile.js';
+import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
 import { prng } from './check-powercut.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollResult } from '../../src/payment/session.js';
 import { payXml, pollXml, returnCode } from '../helpers/daemon.js';
-import { newestByUid, readDatafile } from '../integration/datafile.js';
+import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
 import { check, note } from './tap.js';
 import { sleep, Vm } from './vm.js';
 
