@@ -54,7 +54,7 @@ export async function checkHwWatchdog(vm: Vm, knownPaidUid: string | null): Prom
     `after ${secs} s: qemu alive ${vm.alive()}, panic on the console ${panicked}, new boot id ${newBoot || '(none)'}, daemon ready ${readyAgain}`,
     `console tail: ${consoleTail.split('\n').slice(-15).join('\n')}`,
   );
-  note(`hwwatchdog: machine back ${secs} s after the panic`);
+  note(newBoot ? `hwwatchdog: machine back ${secs} s after the panic` : `hwwatchdog: no reset in ${secs} s after the panic`);
   if (knownPaidUid && readyAgain) {
     const code = returnCode((await vm.soap(pollXml(knownPaidUid))).body);
     check('hwwatchdog: after the reset the daemon still has the session paid before the hang (PayPoll 0)', code === 0, `PayPoll ${code}`);
