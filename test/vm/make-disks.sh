@@ -51,6 +51,9 @@ chroot "$root" depmod -a "$kver"
 gcc -O2 -Wall -static -o "$root/usr/local/bin/pulse-player" "$here/guest/pulse-player.c"
 for f in "$here"/guest/vm-*-profile.json; do install -D -m 0644 "$f" "$root/usr/local/share/paypoint-vm/$(basename "$f")"; done
 ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.target.wants/paypoint-vm-gpio-sim.service"
+# systemd pets the hardware watchdog as on the image (the image's own system.conf.d file).
+install -D -m 0644 "$repo/yocto-layer/recipes-core/systemd/systemd-conf/10-paypoint-watchdog.conf" \
+  "$root/usr/lib/systemd/system.conf.d/10-paypoint-watchdog.conf"
 # The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
 cat >"$root/etc/fstab" <<'FSTAB'
 LABEL=rootA        /                  ext4   ro,noatime                                  0 0
@@ -65,6 +68,9 @@ FSTAB
 # qemu's user-mode network has fixed addresses: a static configuration starts faster than DHCP.
 printf '[Match]\nName=en* eth*\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\n' \
   >"$root/etc/systemd/network/50-user-net.network"
+# The reports check's second network (its own qemu user net, cut with set_link): its NIC by MAC, no gateway.
+printf '[Match]\nMACAddress=52:54:00:12:35:99\n[Network]\nAddress=10.0.3.15/24\n' \
+  >"$root/etc/systemd/network/10-vm-reports-net.network"
 # Extra unit settings for a test (watchdog, ...) come from the caller in WORK/dropins/UNIT.d/*.conf.
 if [ -d "$work/dropins" ]; then cp -a "$work/dropins/." "$root/etc/systemd/system/"; fi
 

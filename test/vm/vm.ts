@@ -21,6 +21,9 @@ export interface VmOptions {
   /** Name of the console log in WORK (appended). */
   console?: string;
   extraArgs?: string[];
+  /** A guest reset restarts the machine (the hardware watchdog's reset) instead of ending qemu
+   * (-no-reboot, the default: a reboot the test did not ask for shows up as an exit). */
+  resetReboots?: boolean;
 }
 
 export interface Ports {
@@ -53,7 +56,7 @@ export class Vm {
         : `file=nbd:unix:${this.opts.dataDrive.socket},if=none,id=data,format=raw,cache=writeback`;
     const args = [
       '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '1024',
-      '-display', 'none', '-monitor', 'none', '-no-reboot', '-nodefaults',
+      '-display', 'none', '-monitor', 'none', ...(this.opts.resetReboots ? [] : ['-no-reboot']), '-nodefaults',
       '-serial', `file:${join(w, this.opts.console ?? 'console.log')}`,
       '-qmp', `unix:${this.qmpPath},server=on,wait=off`,
       '-kernel', join(w, 'vmlinuz'), '-initrd', join(w, 'initrd.img'),
