@@ -189,38 +189,38 @@ expect "/api/status: healthy" "$(json_get health.ok <<<"$json" 2>&1)" true
 check "/metrics: paypoint_healthy 1" grep -q '^paypoint_healthy 1' < <(curl -sS --max-time 10 "http://127.0.0.1:$STATUS_PORT/metrics")
 
 # --- 1: active only after READY=1 -------------------------------------------------------------------
-# Restart, catch the new main process before it is ready and stop it: systemd must keep the unit
-# "activating" (a Type=simple unit would be active already); let it go on: active follows, and only
-# after the daemon logged that it is ready. Caught too late (the daemon was already ready): try again.
-readiness_checked=""
-for attempt in 1 2 3; do
-  old_pid=$(unit_prop paypoint.service MainPID)
-  in_ct systemctl restart --no-block paypoint.service
-  new_main() { local p; p=$(unit_prop paypoint.service MainPID); [ "$p" != 0 ] && [ "$p" != "$old_pid" ]; }
-  wait_for 30 new_main || break
+# Restart with the daemon held at its exec: a drop-in runs the unit's own command line through a shell
+# that stops itself first (kill -STOP, then exec: the same PID becomes the daemon), so the main process
+# is caught before it could send READY=1 however fast it starts (catching it by polling lost the race on
+# an idle machine once the daemon started faster). systemd must keep the unit "activating" (a Type=simple
+# unit would be active already); once it goes on, active follows, and only after the daemon logged ready.
+hold="$merged/etc/systemd/system/paypoint.service.d/60-image-test-hold.conf"
+exec_start=$(sed -n 's/^ExecStart=//p' "$merged/usr/lib/systemd/system/paypoint.service")
+# $$$$ in a unit file is the shell's $$ (systemd turns $$ into $).
+printf '[Service]\nExecStart=\nExecStart=/bin/sh -c '\''kill -STOP $$$$; exec %s'\''\n' "$exec_start" >"$hold"
+in_ct systemctl daemon-reload
+old_pid=$(unit_prop paypoint.service MainPID)
+in_ct systemctl restart --no-block paypoint.service
+new_main() { local p; p=$(unit_prop paypoint.service MainPID); [ "$p" != 0 ] && [ "$p" != "$old_pid" ]; }
+held() { in_ct awk '{ print $3 }' "/proc/$(unit_prop paypoint.service MainPID)/stat" 2>/dev/null | grep -qx T; }
+if wait_for 30 new_main && wait_for 30 held; then
   pid=$(unit_prop paypoint.service MainPID)
-  signal_ct STOP "$pid"
   inv=$(unit_prop paypoint.service InvocationID)
   ready_logged() { in_ct journalctl --quiet -o cat "_SYSTEMD_INVOCATION_ID=$1" | grep -q '"msg":"ready"'; }
   sleep 1
-  if ready_logged "$inv"; then
-    note "attempt $attempt: the daemon was ready before it was stopped; again"
-    signal_ct CONT "$pid"
-    wait_for 60 active
-    continue
-  fi
   state_stopped=$(unit_prop paypoint.service ActiveState)/$(unit_prop paypoint.service SubState)
   t_cont=$(mono_usec)
   signal_ct CONT "$pid"
   wait_for 60 active
-  expect "stopped before READY=1, the unit stays activating" "$state_stopped" "activating/start"
+  expect "held before READY=1, the unit stays activating" "$state_stopped" "activating/start"
   entered=$(unit_prop paypoint.service ActiveEnterTimestampMonotonic)
   check "active only after the daemon went on (ActiveEnter $entered > continued at $t_cont)" test "$entered" -gt "$t_cont"
   if wait_for 10 ready_logged "$inv"; then ok "the daemon logged ready in that start"; else not_ok "the daemon logged ready in that start"; fi
-  readiness_checked=1
-  break
-done
-[ -n "$readiness_checked" ] || fail_rest "could not stop the daemon before READY=1 in 3 attempts" "stopped before READY=1, the unit stays activating"
+else
+  fail_rest "the restarted daemon was not held at its exec" "held before READY=1, the unit stays activating"
+fi
+rm -f "$hold"
+in_ct systemctl daemon-reload
 
 # --- 3: watchdog ------------------------------------------------------------------------------------
 restarts=$(unit_prop paypoint.service NRestarts)
