@@ -202,7 +202,7 @@ in_ct systemctl daemon-reload
 old_pid=$(unit_prop paypoint.service MainPID)
 in_ct systemctl restart --no-block paypoint.service
 new_main() { local p; p=$(unit_prop paypoint.service MainPID); [ "$p" != 0 ] && [ "$p" != "$old_pid" ]; }
-held() { in_ct awk '{ print $3 }' "/proc/$(unit_prop paypoint.service MainPID)/stat" 2>/dev/null | grep -qx T; }
+held() { in_ct grep -q '^State:[[:space:]]*T' "/proc/$(unit_prop paypoint.service MainPID)/status" 2>/dev/null; }
 if wait_for 30 new_main && wait_for 30 held; then
   pid=$(unit_prop paypoint.service MainPID)
   inv=$(unit_prop paypoint.service InvocationID)
