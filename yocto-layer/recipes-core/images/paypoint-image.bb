@@ -1,6 +1,7 @@
 SUMMARY = "PayPoint kiosk firmware image for the reference unit (Raspberry Pi 4)"
 DESCRIPTION = "Read-only systemd image with the PayPoint daemon, flashed to the unit's SD card: \
-boot, root A, room for root B, data and configuration partitions (wic/paypoint-rpi.wks)."
+the A/B layout for RAUC updates (autoboot, boot A/B, root A/B), data and configuration partitions \
+(wic/paypoint-rpi.wks)."
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
 
@@ -19,15 +20,23 @@ IMAGE_INSTALL += " \
     kernel-modules \
     dosfstools \
     util-linux-mount \
+    rauc \
+    rauc-conf \
+    rauc-hawkbit-updater \
 "
+# RAUC's own rauc-mark-good.service marks every boot good unconditionally; a unit marks its slot good
+# only when the daemon is healthy (the project's units, installed by paypoint's make install).
+BAD_RECOMMENDATIONS += "rauc-mark-good"
 
-IMAGE_FSTYPES = "wic.bz2 wic.bmap"
+# wic: the SD card; ext4: the root file system the update bundle carries (recipes-core/bundles).
+IMAGE_FSTYPES = "wic.bz2 wic.bmap ext4"
 WKS_FILE = "paypoint-rpi.wks"
+# The root must fit its slot (rootA/rootB, 1536 MiB in the .wks): fail the build, not the update.
+IMAGE_ROOTFS_MAXSIZE = "1572864"
 
-# The status LED overlay from board/overlays (recipes-bsp/paypoint-overlays): the Pi firmware loads
-# overlays/<name>.dtbo for dtoverlay=<name> in config.txt (board/config.txt).
-IMAGE_BOOT_FILES:append = " devicetree/paypoint-led-overlay.dtbo;overlays/paypoint-led.dtbo"
-do_image_wic[depends] += "paypoint-overlays:do_deploy"
+# The boot partitions are FAT images made by paypoint-bootfs (firmware, kernel, config.txt, cmdline.txt,
+# the status LED overlay from board/overlays) and copied by wic's rawcopy.
+do_image_wic[depends] += "paypoint-bootfs:do_deploy"
 
 # A kiosk has no console user: no root login at all (no debug-tweaks, empty-root-password refused).
 IMAGE_FEATURES:remove = "debug-tweaks empty-root-password allow-empty-password"
