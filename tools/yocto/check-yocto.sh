@@ -6,7 +6,7 @@
 # BitBake's parse cache makes reruns fast) and runs, as a non-root user (BitBake refuses root):
 #   the pins (HEAD of each layer = kas commit, on the kas branch where the branch is known),
 #   bitbake -p, bitbake -g paypoint-image (+ what must be in the graph), bitbake -e values,
-#   yocto-check-layer.
+#   the RAUC update integration (tools/yocto/check-yocto-rauc.sh), yocto-check-layer.
 # Ends with one line: "yocto check: N passed, N failed" (exit 0 only when nothing failed).
 set -uo pipefail
 
@@ -24,6 +24,8 @@ fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 summary() { echo "yocto check: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 # ck OK-TEXT FAIL-TEXT CMD...: one check, passed when CMD succeeds.
 ck() { local ok=$1 no=$2; shift 2; if "$@"; then pass "$ok"; else fail "$no"; fi; }
+# shellcheck source=tools/yocto/check-yocto-rauc.sh
+. "$here/check-yocto-rauc.sh"
 
 need_layers() {
   echo "check-yocto needs LAYERS=<dir> holding these repositories checked out at the pinned commits:" >&2
@@ -147,7 +149,9 @@ if bbq "bitbake -g $target: the task graph resolves, no warnings" graph bitbake 
     if grep -qF "\"$from\" -> \"$to\"" "$build/task-depends.dot"; then pass "graph: $from needs $to"
     else fail "graph: no edge $from -> $to in $build/task-depends.dot"; fi
   done
+  rauc_graph_checks
 fi
+rauc_bundle_graph_checks
 
 # --- bitbake -e: the values that matter -------------------------------------------------------------
 envs="$build/env"
@@ -166,7 +170,7 @@ expect() {
   esac
   ck "$r: $var $how '$want' ($why)" "$r: $var does not pass '$how $want' ($why); it is '${v:0:200}'" test "$ok" = 0
 }
-for r in "$target" paypoint systemd-conf rpi-config linux-raspberrypi paypoint-overlays; do
+for r in "$target" paypoint systemd-conf rpi-config linux-raspberrypi paypoint-overlays $RAUC_ENV_RECIPES; do
   if bb "env-$r" bitbake -e "$r"; then run cp "$log" "$envs/$r.env"
   else fail "bitbake -e $r (exit $?; $log)"; run rm -f "$envs/$r.env"; fi
 done
@@ -187,16 +191,15 @@ if [ -f "$envs/$target.env" ]; then
   expect "$target" IMAGE_FSTYPES has wic.bmap "the SD-card image"
   expect "$target" IMAGE_INSTALL has paypoint "the firmware"
   expect "$target" WKS_FULL_PATH is "$project/yocto-layer/wic/paypoint-rpi.wks" "the partition layout"
-  wks=$(ev "$target" get WKS_FULL_PATH)
-  # The layout: label and mount point of each partition, in order.
-  got=$(awk '$1 == "part" { m = ($2 ~ /^\//) ? $2 : "-"; for (i = 2; i <= NF; i++) if ($i == "--label") l = $(i+1); printf "%s:%s ", l, m }' "$wks" 2>/dev/null)
-  want="boot:/boot rootA:/ rootB:- data:/var/lib/paypoint config:/etc/paypoint "
-  ck "$target: partitions ${got% } ($wks)" "$target: partitions '$got', want '$want' ($wks)" test "$got" = "$want"
-  # Every overlay config.txt loads is on the boot partition (overlays/<name>.dtbo).
-  boot=$(ev "$target" get IMAGE_BOOT_FILES)
+  # The partitions (A/B layout), the slots, keyring, bootloader backend, bundle, hawkBit.
+  rauc_env_checks
+fi
+if [ -f "$envs/paypoint-bootfs.env" ]; then
+  # Every overlay config.txt loads is on the boot partitions (overlays/<name>.dtbo).
+  boot=$(ev paypoint-bootfs get IMAGE_BOOT_FILES)
   while read -r o; do
-    ck "$target: overlay $o (board/config.txt) is on the boot partition" \
-      "$target: IMAGE_BOOT_FILES has no overlays/$o.dtbo, which board/config.txt loads" \
+    ck "paypoint-bootfs: overlay $o (board/config.txt) is on the boot partitions" \
+      "paypoint-bootfs: IMAGE_BOOT_FILES has no overlays/$o.dtbo, which board/config.txt loads" \
       grep -qF ";overlays/$o.dtbo " <<<"$boot "
   done < <(sed -n 's/^dtoverlay=\([^,]*\).*/\1/p' "$project/board/config.txt")
 fi
@@ -237,6 +240,11 @@ if [ -f "$envs/rpi-config.env" ]; then
 fi
 if [ -f "$envs/linux-raspberrypi.env" ]; then
   expect linux-raspberrypi SRC_URI has file://paypoint.cfg "kernel options"
+  if f=$(ev linux-raspberrypi find paypoint.cfg); then
+    for opt in CONFIG_BLK_DEV_LOOP CONFIG_SQUASHFS CONFIG_DM_VERITY; do
+      ck "linux-raspberrypi: $opt=y (RAUC mounts verity bundles)" "linux-raspberrypi: $f lacks $opt=y" grep -qx "$opt=y" "$f"
+    done
+  else fail "linux-raspberrypi: paypoint.cfg not found in FILESPATH"; fi
 fi
 if [ -f "$envs/paypoint-overlays.env" ]; then
   expect paypoint-overlays DT_FILES_PATH is "$(ev paypoint-overlays get S)/board/overlays" "the project's overlays"
