@@ -4,7 +4,7 @@
 // update as RAUC drives it (set-state bad, then set-primary after writing; mark-good after the trial boot)
 // and the Pi firmware's side played by the test (it clears the tryboot flag and boots [tryboot]).
 // What the firmware itself does can only be checked on a Pi (yocto-layer/README.md, "Checked on paper").
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,18 +83,18 @@ function unit(opts: { autoboot?: string; cmdlineB?: string } = {}) {
   };
 }
 
-const ok = (t: Tap.Test, u: Unit, args: string[], want?: string) => {
+const ok = (t: Test, u: Unit, args: string[], want?: string) => {
   const r = u.run(...args);
   t.equal(r.status, 0, `${args.join(' ')} succeeds${r.err ? ` (${r.err})` : ''}`);
   if (want !== undefined) t.equal(r.out, want, `${args.join(' ')} prints ${want}`);
 };
-const refused = (t: Tap.Test, u: Unit, args: string[], why: RegExp) => {
+const refused = (t: Test, u: Unit, args: string[], why: RegExp) => {
   const r = u.run(...args);
   t.not(r.status, 0, `${args.join(' ')} fails`);
   t.match(r.err, why, `${args.join(' ')} says why`);
 };
 // RAUC's order for an installation into the other slot: mark it bad, write it, make it primary.
-const install = (t: Tap.Test, u: Unit, slot: string) => {
+const install = (t: Test, u: Unit, slot: string) => {
   ok(t, u, ['set-state', slot, 'bad']);
   ok(t, u, ['set-primary', slot]);
 };
@@ -211,10 +211,10 @@ t.test('an autoboot.txt that is not ours is refused', { skip }, async (t) => {
     ['one partition twice', '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n', /both/],
     ['a partition of no slot', '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=4\n', /partition 4 is no slot/],
   ] as const) {
+    t.comment(name);
     const u = unit({ autoboot: text });
     u.boot(2, false);
     refused(t, u, ['get-primary'], why);
-    t.comment(name);
     rmSync(u.dir, { recursive: true, force: true });
   }
 });
