@@ -40,9 +40,10 @@ deps-apt:
 
 # BitBake's host tools (Yocto scarthgap manual, "Required Packages for the Build Host", Debian list) for
 # `make check-yocto`, which parses the layer; not needed by `make test`. BitBake wants a UTF-8 locale.
+# openssl: check-yocto verifies that the bundle signer chains to the RAUC keyring.
 YOCTO_APT_PACKAGES := gawk wget git diffstat unzip texinfo gcc build-essential chrpath socat cpio \
 	python3 python3-pip python3-pexpect xz-utils debianutils iputils-ping python3-git python3-jinja2 \
-	python3-subunit zstd lz4 file locales
+	python3-subunit zstd lz4 file locales openssl
 deps-yocto:
 	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(YOCTO_APT_PACKAGES)"
 	@locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$$' || { \
