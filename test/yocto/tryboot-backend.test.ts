@@ -38,6 +38,10 @@ function unit(opts: { autoboot?: string; cmdlineB?: string } = {}) {
   const autoboot = fat('p1.vfat', { 'autoboot.txt': opts.autoboot ?? AUTOBOOT });
   const bootA = fat('p2.vfat', { 'cmdline.txt': CMDLINE_A });
   const bootB = fat('p3.vfat', { 'cmdline.txt': opts.cmdlineB ?? CMDLINE_A });
+  // The backend runs in this directory, which holds files named "a" and "l": a backend that split
+  // autoboot.txt unquoted would read "[all]" as a glob matching them and lose the section.
+  writeFileSync(join(dir, 'a'), '');
+  writeFileSync(join(dir, 'l'), '');
   const dt = join(dir, 'chosen-bootloader');
   const rebootParam = join(dir, 'run/systemd/reboot-param');
   const env = {
@@ -52,7 +56,7 @@ function unit(opts: { autoboot?: string; cmdlineB?: string } = {}) {
   return {
     dir,
     run: (...args: string[]) => {
-      const r = spawnSync(script, args, { env, encoding: 'utf8' });
+      const r = spawnSync(script, args, { env, cwd: dir, encoding: 'utf8' });
       return { status: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
     },
     /** The firmware starts the unit from boot partition `partition`; the tryboot flag as it was. /run is new. */
