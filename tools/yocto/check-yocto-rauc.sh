@@ -188,7 +188,7 @@ rauc_env_checks() {
         test "${cfg%/*}" = /etc/paypoint
       ck "hawkbit: the updater reads that file (as a credential)" "hawkbit: the drop-in does not pass $cfg to the updater" \
         grep -qx "LoadCredential=hawkbit.conf:$cfg" "$dropin"
-      ck "hawkbit: ExecStart is reset and reads the credential" "hawkbit: ExecStart does not read %d/hawkbit.conf" \
+      ck "hawkbit: ExecStart is reset and reads the credential" "hawkbit: ExecStart is not reset to read %d/hawkbit.conf" \
         reads_credential "$dropin"
     else fail "hawkbit: BitBake takes '${dropin:-nothing}' as paypoint.conf, not the layer's"; fi
     ck "hawkbit: do_install installs the drop-in" "hawkbit: do_install does not install the drop-in" \
