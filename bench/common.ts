@@ -17,6 +17,26 @@ import { startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon.j
 export const BENCH_CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices]\ncard = "none"\n';
 
 /**
+ * The environment the unit gives the daemon (systemd/paypoint.service, its `Environment=` lines: the
+ * V8 heap sizes and the malloc arena count, bench/README.md "Where memory goes"), so that the benchmarks
+ * run the daemon as a kiosk runs it.
+ */
+export function unitEnvironment(unit = join(import.meta.dirname, '../systemd/paypoint.service')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(unit, 'utf8').split('\n')) {
+    const m = /^Environment=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    // systemd's quoting: "NAME=value with spaces" or NAME=value, several assignments to a line.
+    for (const a of m[1].match(/"[^"]*"|\S+/g) ?? []) {
+      const kv = a.replace(/^"(.*)"$/, '$1');
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/**
  * BENCH_PROFILE=DIR: the daemon writes a V8 CPU profile (and a sampling heap profile) into DIR when it
  * stops; `node --import tsx bench/profile-summary.ts DIR/*.cpuprofile` says where the time went.
  */
@@ -24,7 +44,7 @@ export function startBenchDaemon(dataDir?: string): Promise<DaemonProcess> {
   const prof = process.env.BENCH_PROFILE;
   // node refuses --cpu-prof in NODE_OPTIONS: a shell puts the flags between node and the script.
   const wrapper = prof ? ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir='${prof}' --heap-prof --heap-prof-dir='${prof}' "$@"`] : undefined;
-  return startDaemonProcess({ configText: BENCH_CONFIG, dataDir, wrapper });
+  return startDaemonProcess({ configText: BENCH_CONFIG, dataDir, wrapper, env: unitEnvironment() });
 }
 
 // --- autocannon (CommonJS, untyped): only the parts used here.

@@ -107,6 +107,19 @@ t.test('metrics in Prometheus text format', async (t) => {
   t.match(r.body, /^paypoint_outbox_depth 0$/m);
 });
 
+t.test('regression: sessions finished before the first scrape are counted (the metrics library loads at the first scrape)', async (t) => {
+  const { d, port } = await boot(t);
+  t.equal(await d.engine.pay({ uid: 'm-2', amount: 100, order: [] }), 0);
+  t.equal(await d.engine.cancel('button'), true);
+  await until(async () => d.engine.currentSession() === null);
+  const first = await get(port, '/metrics');
+  t.match(first.body, /^paypoint_sessions_finished_total\{state="cancelled"\} 1$/m);
+  t.equal(await d.engine.pay({ uid: 'm-3', amount: 100, order: [] }), 0);
+  t.equal(await d.engine.cancel('button'), true);
+  await until(async () => d.engine.currentSession() === null);
+  t.match((await get(port, '/metrics')).body, /^paypoint_sessions_finished_total\{state="cancelled"\} 2$/m);
+});
+
 t.test('HTTP Basic, read-only, no secrets anywhere', async (t) => {
   const { d, port } = await boot(t);
   t.equal((await get(port, '/api/status', { auth: null })).status, 401);
