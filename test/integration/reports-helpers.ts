@@ -54,11 +54,3 @@ export async function pay(k: Kiosk, uid: string, how: 'cash' | 'card'): Promise<
   }
   throw new Error(`${uid} not paid`);
 }
-
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
