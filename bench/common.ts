@@ -17,14 +17,34 @@ import { startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon.j
 export const BENCH_CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices]\ncard = "none"\n';
 
 /**
+ * The environment the unit gives the daemon (systemd/paypoint.service, its `Environment=` lines: the
+ * V8 heap sizes and the malloc arena count, bench/README.md "Where memory goes"), so that the benchmarks
+ * run the daemon as a kiosk runs it.
+ */
+export function unitEnvironment(unit = join(import.meta.dirname, '../systemd/paypoint.service')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(unit, 'utf8').split('\n')) {
+    const m = /^Environment=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    // systemd's quoting: "NAME=value with spaces" or NAME=value, several assignments to a line.
+    for (const a of m[1].match(/"[^"]*"|\S+/g) ?? []) {
+      const kv = a.replace(/^"(.*)"$/, '$1');
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/**
  * BENCH_PROFILE=DIR: the daemon writes a V8 CPU profile (and a sampling heap profile) into DIR when it
  * stops; `node --import tsx bench/profile-summary.ts DIR/*.cpuprofile` says where the time went.
  */
-export function startBenchDaemon(dataDir?: string): Promise<DaemonProcess> {
+export function startBenchDaemon(dataDir?: string, extraConfig = ''): Promise<DaemonProcess> {
   const prof = process.env.BENCH_PROFILE;
   // node refuses --cpu-prof in NODE_OPTIONS: a shell puts the flags between node and the script.
   const wrapper = prof ? ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir='${prof}' --heap-prof --heap-prof-dir='${prof}' "$@"`] : undefined;
-  return startDaemonProcess({ configText: BENCH_CONFIG, dataDir, wrapper });
+  return startDaemonProcess({ configText: BENCH_CONFIG + extraConfig, dataDir, wrapper, env: unitEnvironment() });
 }
 
 // --- autocannon (CommonJS, untyped): only the parts used here.
@@ -75,6 +95,18 @@ export function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for ${pid}`);
   return Number(m[1]) / 1024;
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat (clock ticks of
+ * 10 ms: USER_HZ is 100 on Linux). Divided by the requests served, it is the cost of one request,
+ * which a loaded machine moves much less than it moves latency.
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 /** RssAnon (heap, stacks: this process's own) and RssFile (the node binary, shared libraries, native addons). */

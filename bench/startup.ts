@@ -7,14 +7,14 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, freePort, pollXml, returnCode, tempDir } from '../test/helpers/daemon.js';
-import { BENCH_CONFIG, fmt, median, post, printFigures, sleep, type Figure } from './common.js';
+import { BENCH_CONFIG, fmt, median, post, printFigures, sleep, unitEnvironment, type Figure } from './common.js';
 
 /** Spawns `entry serve` (default bin/paypoint) and times it until SOAP answers. */
 export async function daemonStart(configFile: string, entry: string = BIN): Promise<{ readyLine: number; soap: number }> {
   const dataDir = tempDir('paypoint-bench-start-');
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [entry, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...unitEnvironment() } });
   let readyLine = NaN;
   let buf = '';
   child.stdout!.on('data', (d) => {

@@ -6,6 +6,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { BIN, freePort, simCmd, startDaemonProcess } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Run {
   out: () => string;
@@ -22,21 +23,13 @@ function tryPay(args: string[], lang = 'C'): Run {
   return { out: () => out, err: () => err, done: new Promise((r) => c.on('exit', r)) };
 }
 
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const d = await startDaemonProcess({ configText: '[pos]\nsession_timeout_s = 10\n[status]\nenabled = false\n[led]\nenabled = false\n' });
 t.teardown(() => d.stop());
 
 t.test('paid: Pay 0, in progress, the customer inserts 10 RUB, PayPoll 0, exit 0', async (t) => {
   const r = tryPay(['10', '--url', d.url]);
-  await until('Pay accepted', () => /Pay: 0 accepted/.test(r.out()));
-  await until('in progress', () => /PayPoll: 1 payment in progress/.test(r.out()));
+  await waitFor('Pay accepted', () => /Pay: 0 accepted/.test(r.out()));
+  await waitFor('in progress', () => /PayPoll: 1 payment in progress/.test(r.out()));
   const coin = await simCmd(d, 'coin', '10');
   t.equal(coin.code, 0, coin.out);
   t.equal(await r.done, 0, r.out() + r.err());
@@ -47,7 +40,7 @@ t.test('paid: Pay 0, in progress, the customer inserts 10 RUB, PayPoll 0, exit 0
 
 t.test('Russian: cancelled by the customer, exit 1; a second Pay while one runs gets -2', async (t) => {
   const r = tryPay(['5.50', '--url', d.url], 'ru_RU.UTF-8');
-  await until('Pay accepted', () => /Pay: 0 — принято/.test(r.out()));
+  await waitFor('Pay accepted', () => /Pay: 0 — принято/.test(r.out()));
   const busy = tryPay(['1', '--url', d.url], 'ru_RU.UTF-8');
   t.equal(await busy.done, 1, busy.out() + busy.err());
   t.match(busy.out(), /Pay: -2 — терминал занят/);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import sax from 'sax';
 import { REPO, simCmd, soapPost, startDaemonProcess, type DaemonProcess } from '../helpers/daemon.js';
 import { startProcessingServer, type ProcessingServer } from '../services/reports/processing-server.js';
+import { lastAnswer, waitFor } from '../helpers/wait.js';
 
 export const EXAMPLES = join(REPO, 'docs/1c/examples');
 export const FILES = ['pay-request.xml', 'pay-response.xml', 'paypoll-request.xml', 'paypoll-response-progress.xml', 'paypoll-response-paid.xml', 'register-request.xml', 'register-response.xml'] as const;
@@ -55,15 +56,10 @@ export async function runExchange(live: Live, requests: { pay: string; poll: str
     if (r.code !== 0) throw new Error(`sim bill ${bill}: ${r.out}`);
   }
   let paid = await post(live, 'PayPoll', requests.poll);
-  for (let i = 0; i < 100 && /<(\w+:)?return>1</.test(paid.body); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    paid = await post(live, 'PayPoll', requests.poll);
-  }
-  const end = Date.now() + 20_000;
-  while (live.processing.accepted().length === 0) {
-    if (Date.now() > end) throw new Error(`no Register reached the processing stand-in: ${JSON.stringify(live.processing.received())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor('PayPoll answering other than 1', async () => !/<(\w+:)?return>1</.test((paid = await post(live, 'PayPoll', requests.poll)).body), { timeoutMs: 5_000, everyMs: 50 }).catch(lastAnswer);
+  await waitFor('a Register at the processing stand-in', () => live.processing.accepted().length > 0).catch((e) => {
+    throw new Error(`no Register reached the processing stand-in: ${JSON.stringify(live.processing.received())} (${(e as Error).message})`);
+  });
   const reg = live.processing.accepted()[0];
   return {
     'pay-request.xml': requests.pay,

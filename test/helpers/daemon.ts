@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
+import { lastAnswer, waitFor } from './wait.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const BIN = join(REPO, 'bin/paypoint');
@@ -163,13 +164,8 @@ export function simCmd(d: { dataDir: string; port: number }, ...args: string[]):
 
 /** Polls PayPoll until it answers `want` (or the time runs out); returns the last answer. */
 export async function pollUntil(d: { url: string }, uid: string, want: number, timeoutMs = 30_000): Promise<number | null> {
-  const end = Date.now() + timeoutMs;
   let got: number | null = null;
-  while (Date.now() < end) {
-    got = returnCode((await soapPost(d.url, pollXml(uid))).body);
-    if (got === want) return got;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(`PayPoll ${uid} answering ${want}`, async () => (got = returnCode((await soapPost(d.url, pollXml(uid))).body)) === want, { timeoutMs, everyMs: 200 }).catch(lastAnswer);
   return got;
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStore } from '../../src/services/store/session-store.js';
 import { payXml, pollXml, pollUntil, returnCode, simCmd, soapPost, startDaemonProcess } from '../helpers/daemon.js';
+import { lastAnswer, waitFor } from '../helpers/wait.js';
 
 const BOARD = '[devices]\ncoin = "board"\nbill = "board"\nhoppers = "board"\ncancel_button = "board"\nboard_simulated = true\ncard = "none"\n';
 
@@ -18,12 +19,9 @@ const BOARD = '[devices]\ncoin = "board"\nbill = "board"\nhoppers = "board"\ncan
  * short-of-change case under load. A customer whose bill is handed back offers it again; so does this.
  */
 async function insertWhenOpen(d: Parameters<typeof simCmd>[0], kind: 'coin' | 'bill', value: string) {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    const r = await simCmd(d, kind, value);
-    if (!/acceptor is closed/.test(r.out) || Date.now() > until) return r;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  let r: Awaited<ReturnType<typeof simCmd>> | null = null;
+  await waitFor(`the ${kind} taken`, async () => !/acceptor is closed/.test((r = await simCmd(d, kind, value)).out), { timeoutMs: 15_000, everyMs: 100 }).catch(lastAnswer);
+  return r!;
 }
 
 async function session(dataDir: string, uid: string) {

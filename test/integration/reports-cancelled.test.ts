@@ -10,7 +10,8 @@ import { readSessionDocs } from '../../src/services/reports/outbox-snapshot.js';
 import { simSocketPath } from '../../src/services/sim-control/sim-control-protocol.js';
 import { payXml, pollXml, returnCode, soapPost, startDaemonProcess } from '../helpers/daemon.js';
 import { startProcessingServer } from '../services/reports/processing-server.js';
-import { daemonToml, ITEMS, waitFor } from './reports-helpers.js';
+import { daemonToml, ITEMS } from './reports-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 for (const option of [true, false]) {
   t.test(`cancelled with 10 RUB kept, option ${option ? 'on' : 'off'}`, async (t) => {

@@ -9,7 +9,8 @@ import t from 'tap';
 import { readSessionDocs } from '../../src/services/reports/outbox-snapshot.js';
 import { startDaemonProcess } from '../helpers/daemon.js';
 import { startProcessingServer } from '../services/reports/processing-server.js';
-import { AMOUNT, daemonToml, ITEMS, pay, waitFor } from './reports-helpers.js';
+import { AMOUNT, daemonToml, ITEMS, pay } from './reports-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const N = Number(process.env.PAYPOINT_E2E_PAYMENTS ?? 1000);
 // Minutes on a loaded 2-core machine: more than the suite's default per-file timeout.

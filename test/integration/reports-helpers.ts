@@ -6,6 +6,7 @@
 import { sendSimCommand } from '../../src/cli/sim-client.js';
 import { simSocketPath } from '../../src/services/sim-control/sim-control-protocol.js';
 import { payXml, pollXml, returnCode, soapPost } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const ITEMS = [
   { id: '4600001', name: 'Хлеб', count: '1', cost: 600 },
@@ -46,19 +47,9 @@ export async function pay(k: Kiosk, uid: string, how: 'cash' | 'card'): Promise<
     if (how !== 'card' || attempt >= 50) throw new Error(`sim ${how} for ${uid}: ${reply.message}`);
     await new Promise((res) => setTimeout(res, 20));
   }
-  for (let i = 0; i < 100; i++) {
+  return waitFor(`${uid} paid`, async () => {
     const p = returnCode((await soapPost(k.url, pollXml(uid))).body);
-    if (p === 0) return 'paid';
-    if (p !== 1) throw new Error(`PayPoll ${uid} answered ${p}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`${uid} not paid`);
-}
-
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    if (p !== 0 && p !== 1) throw new Error(`PayPoll ${uid} answered ${p}`);
+    return p === 0 && ('paid' as const);
+  }, { timeoutMs: 5_000 });
 }

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { readSessionDocs } from '../../src/services/reports/outbox-snapshot.js';
 import { BIN, freePort, startDaemonProcess, tempDir } from '../helpers/daemon.js';
 import { startProcessingServer, type Mode } from '../services/reports/processing-server.js';
-import { AMOUNT, daemonToml, ITEMS, pay, waitFor } from './reports-helpers.js';
+import { AMOUNT, daemonToml, ITEMS, pay } from './reports-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KILLS = Number(process.env.PAYPOINT_KILLS ?? 100);
 // Minutes on a loaded 2-core machine: more than the suite's default per-file timeout.

@@ -74,6 +74,57 @@ const OPERATIONS: Record<PosOperation, ElementDecl> = {
   PayPoll: { type: 'complex', children: [{ name: 'uid', decl: str, min: 1, max: 1 }] },
 };
 
+/**
+ * Namespaces are resolved here, not by sax: its xmlns mode gives every element that declares a prefix
+ * an `Object.create(parent.ns)` scope, and each such object becomes a prototype, for which V8 makes
+ * new maps directly in the old generation. That was about 2.4 KiB of old-space garbage per Pay (every
+ * SOAP request declares its prefixes), freed only by a full collection: under load the daemon's heap
+ * grew by tens of MiB between them (bench/README.md, "Where memory goes"). The rules are sax's (and the
+ * Namespaces in XML recommendation's): `xml` and `xmlns` are bound and cannot be rebound elsewhere, a
+ * default namespace applies to elements and not to attributes, and a prefix bound to "" is unbound.
+ */
+interface Scope {
+  parent: Scope | null;
+  /** prefix -> namespace URI declared on one element ('' is the default namespace). */
+  bound: Map<string, string>;
+}
+const ROOT_SCOPE: Scope = {
+  parent: null,
+  bound: new Map([
+    ['xml', XML_NS],
+    ['xmlns', XMLNS_NS],
+  ]),
+};
+function lookup(scope: Scope, prefix: string): string | undefined {
+  for (let s: Scope | null = scope; s; s = s.parent) {
+    const uri = s.bound.get(prefix);
+    if (uri !== undefined) return uri;
+  }
+  return undefined;
+}
+/** sax's split of a qualified name (its `qname`): the attribute `xmlns` is the prefix xmlns. */
+function qname(name: string, attribute: boolean): { prefix: string; local: string } {
+  if (attribute && name === 'xmlns') return { prefix: 'xmlns', local: '' };
+  if (name.indexOf(':') < 0) return { prefix: '', local: name };
+  const [prefix, local] = name.split(':');
+  return { prefix, local };
+}
+interface QAttr {
+  name: string;
+  value: string;
+  prefix: string;
+  local: string;
+  uri: string;
+}
+/** An element with its name resolved: what sax's xmlns mode reported, from our own scope. */
+interface QTag {
+  local: string;
+  uri: string;
+  attributes: QAttr[];
+  scope: Scope;
+}
+const NO_ATTRS: Array<{ name: string; value: string }> = [];
+
 /** A parsed element of the request's body, as the schema walk needs it. */
 interface Node {
   name: string;
@@ -99,7 +150,7 @@ function shown(name: string): string {
  * Throws PayPointError with a 2xx code on anything the contract calls malformed.
  */
 export function parsePosRequest(body: string, soapAction: string | undefined): PosRequest {
-  const parser = sax.parser(true, { xmlns: true, position: false, trim: false, normalize: false });
+  const parser = sax.parser(true, { xmlns: false, position: false, trim: false, normalize: false });
   let depth = 0;
   let elements = 0;
   let sawRoot = false;
@@ -128,13 +179,18 @@ export function parsePosRequest(body: string, soapAction: string | undefined): P
   parser.oncomment = () => {
     xmlDeclAllowed = false;
   };
-  // sax stores attributes in a plain object: one named __proto__ becomes its prototype and would be
-  // invisible to checkAttributes, so it is refused as it is read.
+  // The element's attributes in document order (sax reports each before its element; it drops a
+  // repeated one). Resolved with the element in onopentag, as sax's xmlns mode did.
+  let attrs: Array<{ name: string; value: string }> = NO_ATTRS;
   parser.onattribute = (a) => {
-    if (a.name === '__proto__' || (a as sax.QualifiedAttribute).local === '__proto__') fail(fault(ErrorCode.SoapSchema, 'attribute __proto__ not allowed'));
+    if (attrs === NO_ATTRS) attrs = [];
+    attrs.push(a);
   };
+  const scopes: Scope[] = [ROOT_SCOPE];
   parser.onopentag = (tag) => {
-    const t = tag as sax.QualifiedTag;
+    const t = resolve(tag.name, attrs, scopes[scopes.length - 1], fail);
+    attrs = NO_ATTRS;
+    scopes.push(t.scope);
     xmlDeclAllowed = false;
     depth++;
     elements++;
@@ -165,7 +221,7 @@ export function parsePosRequest(body: string, soapAction: string | undefined): P
     if (!inBody) {
       // Header entries: none is understood here, so one marked mustUnderstand is refused (SOAP 1.1 §4.2.3).
       if (depth === 3) {
-        const mu = Object.values(t.attributes).find((a) => a.uri === SOAP11_ENV && a.local === 'mustUnderstand');
+        const mu = t.attributes.find((a) => a.uri === SOAP11_ENV && a.local === 'mustUnderstand');
         if (mu && (mu.value.trim() === '1' || mu.value.trim() === 'true')) fail(fault(ErrorCode.SoapSchema, `header ${shown(t.local)} must be understood and is not`));
       }
       return;
@@ -183,12 +239,13 @@ export function parsePosRequest(body: string, soapAction: string | undefined): P
     const parent = stack[stack.length - 1];
     if (t.uri !== POS_NS) fail(fault(ErrorCode.SoapSchema, `element ${shown(t.local)} in ${parent.path} is not in namespace ${POS_NS}`));
     const node: Node = { name: t.local, children: [], text: '', hasElementChildren: false, path: `${parent.path}/${shown(t.local)}` };
-    (node as Node & { tag: sax.QualifiedTag }).tag = t;
+    (node as Node & { tag: QTag }).tag = t;
     parent.hasElementChildren = true;
     parent.children.push(node);
     stack.push(node);
   };
   parser.onclosetag = () => {
+    scopes.pop();
     if (inBody && depth >= 3) stack.pop();
     if (depth === 2 && inBody) inBody = false;
     depth--;
@@ -245,17 +302,50 @@ export function parsePosRequest(body: string, soapAction: string | undefined): P
 }
 
 /**
+ * Resolves an element's name and attributes in the scope of its parent, in sax's xmlns order: the
+ * bindings it declares (xml and xmlns may not be rebound), the element's prefix, then each attribute's
+ * (the default namespace does not apply to attributes). An unbound prefix is not well-formed.
+ */
+function resolve(name: string, raw: Array<{ name: string; value: string }>, parent: Scope, fail: (e: PayPointError) => void): QTag {
+  const notXml = (why: string) => fail(fault(ErrorCode.SoapNotXml, `not well-formed XML: ${why}`));
+  let scope = parent;
+  for (const a of raw) {
+    const { prefix, local } = qname(a.name, true);
+    if (prefix !== 'xmlns') continue;
+    if (local === 'xml' && a.value !== XML_NS) notXml(`xml: prefix must be bound to ${XML_NS}`);
+    else if (local === 'xmlns' && a.value !== XMLNS_NS) notXml(`xmlns: prefix must be bound to ${XMLNS_NS}`);
+    else {
+      if (scope === parent) scope = { parent, bound: new Map() };
+      scope.bound.set(local, a.value);
+    }
+  }
+  const qn = qname(name, false);
+  const uri = lookup(scope, qn.prefix) || '';
+  if (qn.prefix && !uri) notXml(`Unbound namespace prefix: ${JSON.stringify(name)}`);
+  const attributes: QAttr[] = [];
+  for (const a of raw) {
+    const { prefix, local } = qname(a.name, true);
+    const auri = prefix === '' ? '' : lookup(scope, prefix) || '';
+    if (prefix && prefix !== 'xmlns' && !auri) notXml(`Unbound namespace prefix: ${JSON.stringify(prefix)}`);
+    // Refused as sax's xmlns mode reported it (a plain object of attributes would have taken it as its prototype).
+    if (a.name === '__proto__' || local === '__proto__') fail(fault(ErrorCode.SoapSchema, 'attribute __proto__ not allowed'));
+    attributes.push({ name: a.name, value: a.value, prefix, local, uri: auri });
+  }
+  return { local: qn.local, uri, attributes, scope };
+}
+
+/**
  * Only namespace declarations, xml:* and (inside the operation) an agreeing xsi:type are allowed;
  * xsi:nil is refused because no element of the schema is nillable.
  */
-function checkAttributes(t: sax.QualifiedTag, decl: ElementDecl | null, fail: (e: PayPointError) => void): void {
-  for (const a of Object.values(t.attributes)) {
+function checkAttributes(t: QTag, decl: ElementDecl | null, fail: (e: PayPointError) => void): void {
+  for (const a of t.attributes) {
     if (a.uri === XMLNS_NS || a.name === 'xmlns' || a.prefix === 'xmlns') continue;
     if (a.uri === XML_NS) continue;
     if (decl === null && a.uri === SOAP11_ENV && a.local === 'encodingStyle') continue;
     if (decl !== null && a.uri === XSI_NS && a.local === 'type') {
       const [prefix, local] = a.value.trim().includes(':') ? a.value.trim().split(':', 2) : ['', a.value.trim()];
-      const ns = t.ns[prefix] ?? (prefix === '' ? t.ns[''] : undefined);
+      const ns = lookup(t.scope, prefix);
       if (decl.xsiType && ns === decl.xsiType.ns && local === decl.xsiType.local) continue;
       fail(fault(ErrorCode.SoapSchema, `xsi:type "${shown(a.value)}" disagrees with the schema on ${shown(t.local)}`));
     }
@@ -273,7 +363,7 @@ function walk(node: Node, decl: ElementDecl): Map<string, unknown> {
     const found: unknown[] = [];
     while (i < node.children.length && node.children[i].name === child.name && found.length < child.max) {
       const c = node.children[i];
-      const tag = (c as Node & { tag: sax.QualifiedTag }).tag;
+      const tag = (c as Node & { tag: QTag }).tag;
       checkAttributes(tag, child.decl, (e) => {
         throw e;
       });

@@ -27,7 +27,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.on('end', () => {
       if (!done) {
         done = true;
-        resolve(Buffer.concat(chunks, size));
+        // One chunk (every SOAP request of 1C's size) is the body as it is: no copy.
+        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
       }
     });
     req.on('error', (e) => {

@@ -150,7 +150,7 @@ export class PosSoapServer {
     }
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      text = UTF8.decode(raw);
     } catch {
       throw new PayPointError(ErrorCode.SoapNotXml, 'body is not valid UTF-8');
     }
@@ -215,6 +215,8 @@ export class PosSoapServer {
 }
 
 const ROOT_URL = new URL('http://localhost/');
+/** One decoder for every request: decode() without { stream: true } keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** SOAP 1.1 (text/xml) only; a charset other than UTF-8 is refused (contract 1). */
 function checkContentType(ct: string | undefined): void {

@@ -2,21 +2,40 @@
  * /metrics in the Prometheus text format (docs/appliance.md, "Status page": a fleet is watched with Prometheus and
  * Grafana). A registry of our own (not prom-client's global one), filled from the same snapshot as the
  * page at each scrape, plus Node's process metrics.
+ *
+ * prom-client is loaded at the first scrape, not at start: with it come about 1 MiB of heap and a
+ * PerformanceObserver that allocates on every garbage collection (its GC histogram), paid by a kiosk
+ * that nothing scrapes (bench/README.md, "Where memory goes"). Sessions finished before then are
+ * counted here and carried into its counter.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type { StatusSnapshot } from './snapshot.js';
 
 const DEVICE_STATES = ['ok', 'degraded', 'fault', 'offline'] as const;
 
-export class StatusMetrics {
-  readonly registry = new Registry();
-  private readonly g: Record<string, Gauge<string>>;
-  private readonly finished: Counter<'state'>;
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (the text format 0.0.4), known before it is loaded. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'paypoint_' });
-    const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [this.registry] });
-    this.g = {
+interface Built {
+  registry: Registry;
+  g: Record<string, Gauge<string>>;
+  finished: Counter<'state'>;
+}
+
+export class StatusMetrics {
+  readonly contentType = METRICS_CONTENT_TYPE;
+  private built: Promise<Built> | null = null;
+  /** Finished sessions by final state, counted before prom-client is loaded. */
+  private readonly finishedEarly = new Map<string, number>();
+  private finished: Counter<'state'> | null = null;
+
+  private async build(): Promise<Built> {
+    const { Counter, Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
+    const registry = new Registry();
+    if (registry.contentType !== METRICS_CONTENT_TYPE) throw new Error(`prom-client's content type is ${registry.contentType}`);
+    collectDefaultMetrics({ register: registry, prefix: 'paypoint_' });
+    const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
+    const g = {
       info: gauge('paypoint_build_info', 'Always 1; the labels say which firmware and unit.', ['version', 'terminal_id']),
       uptime: gauge('paypoint_uptime_seconds', 'Seconds since the daemon started.'),
       healthy: gauge('paypoint_healthy', '1 while the watchdog is fed (event loop responsive, store writable).'),
@@ -31,15 +50,21 @@ export class StatusMetrics {
       clock: gauge('paypoint_clock_synchronized', '1 synchronised, 0 not, -1 unknown.'),
       lag: gauge('paypoint_event_loop_lag_ms', 'Lateness of the last event-loop tick, ms.'),
     };
-    this.finished = new Counter({ name: 'paypoint_sessions_finished_total', help: 'Sessions finished since the daemon started, by final state.', labelNames: ['state'], registers: [this.registry] });
+    const finished = new Counter({ name: 'paypoint_sessions_finished_total', help: 'Sessions finished since the daemon started, by final state.', labelNames: ['state'], registers: [registry] });
+    for (const [state, n] of this.finishedEarly) finished.inc({ state }, n);
+    this.finishedEarly.clear();
+    this.finished = finished;
+    return { registry, g, finished };
   }
 
   sessionFinished(state: string): void {
-    this.finished.inc({ state });
+    if (this.finished) this.finished.inc({ state });
+    else this.finishedEarly.set(state, (this.finishedEarly.get(state) ?? 0) + 1);
   }
 
   async render(s: StatusSnapshot): Promise<string> {
-    const g = this.g;
+    this.built ??= this.build();
+    const { registry, g } = await this.built;
     g.info.reset();
     g.info.set({ version: s.version, terminal_id: s.unit.terminalId }, 1);
     g.uptime.set(s.uptimeS);
@@ -56,6 +81,6 @@ export class StatusMetrics {
     g.refused.set(s.outbox.refused.length);
     g.clock.set(s.clock.synchronized === null ? -1 : s.clock.synchronized ? 1 : 0);
     g.lag.set(s.health.eventLoopLagMs);
-    return this.registry.metrics();
+    return registry.metrics();
   }
 }

@@ -59,7 +59,10 @@ td, th { text-align: left; padding: .15em .4em; border-bottom: 1px solid #eee; v
 .big { font-size: 1.6em; font-weight: bold; }
 `;
 
-export const PAGE_JS = String.raw`
+// A plain template (backslashes doubled), not String.raw: the bundler writes its Cyrillic as \u escapes
+// only in a cooked string, and one non-ASCII character left in the bundle makes V8 hold the daemon's
+// whole source text two bytes a character (bench/README.md, "Where memory goes"). The value is the same.
+export const PAGE_JS = `
 'use strict';
 (function () {
   var T = {
@@ -134,13 +137,13 @@ export const PAGE_JS = String.raw`
   }
   function money(k) {
     var neg = k < 0; k = Math.abs(k);
-    var s = Math.floor(k / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0') + ',' + String(k % 100).padStart(2, '0');
-    return (neg ? '-' : '') + s + '\u00a0\u20bd';
+    var s = Math.floor(k / 100).toString().replace(/\\B(?=(\\d{3})+(?!\\d))/g, '\\u00a0') + ',' + String(k % 100).padStart(2, '0');
+    return (neg ? '-' : '') + s + '\\u00a0\\u20bd';
   }
   function when(ms) { if (ms === null || ms === undefined) return '—'; return new Date(ms).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB'); }
   function dur(s) {
     var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
-    return (d ? d + '\u00a0' + t('d_days') + ' ' : '') + h + '\u00a0' + t('d_hours') + ' ' + m + '\u00a0' + t('d_minutes');
+    return (d ? d + '\\u00a0' + t('d_days') + ' ' : '') + h + '\\u00a0' + t('d_hours') + ' ' + m + '\\u00a0' + t('d_minutes');
   }
   // Intl.PluralRules picks the form: ru 1 монета, 2 монеты, 5 монет; en 1 coin, 2 coins.
   var plural = new Intl.PluralRules(lang === 'ru' ? 'ru-RU' : 'en-GB');
@@ -152,15 +155,15 @@ export const PAGE_JS = String.raw`
     [/^inhibited$/, 'приём выключен (нет оплаты)'],
     [/^stopped$/, 'остановлен'],
     [/^ready$/, 'готов'],
-    [/^idle( \((\d+) garbled frames dropped\))?$/, function (m) { return 'ожидание' + (m[2] ? ' (отброшено искажённых кадров: ' + m[2] + ')' : ''); }],
+    [/^idle( \\((\\d+) garbled frames dropped\\))?$/, function (m) { return 'ожидание' + (m[2] ? ' (отброшено искажённых кадров: ' + m[2] + ')' : ''); }],
     [/^empty$/, 'пуст'],
     [/^jammed$/, 'заклинило'],
     [/^initialising$/, 'инициализация'],
-    [/^offering (\d+)$/, function (m) { return 'предложена оплата ' + money(Number(m[1])); }],
+    [/^offering (\\d+)$/, function (m) { return 'предложена оплата ' + money(Number(m[1])); }],
     [/^no hoppers$/, 'нет хопперов']
   ];
   function hopperProblemRu(p) {
-    var m = /^(\d+): (empty|low \((\d+)\))$/.exec(p);
+    var m = /^(\\d+): (empty|low \\((\\d+)\\))$/.exec(p);
     if (!m) return p;
     return money(Number(m[1])) + ': ' + (m[2] === 'empty' ? 'пуст' : 'мало (' + coins(Number(m[3])) + ')');
   }
@@ -246,7 +249,7 @@ export const PAGE_JS = String.raw`
     [/^clock not synchronised$/, 'часы не синхронизированы (время в отчётах может быть неверным)'],
     [/^clock synchronisation unknown$/, 'синхронизация часов неизвестна (время в отчётах может быть неверным)'],
     [/^store not writable: (.*)$/, 'хранилище не принимает запись: $1'],
-    [/^event loop late by (\d+) ms$/, 'программа не отвечает $1 мс']
+    [/^event loop late by (\\d+) ms$/, 'программа не отвечает $1 мс']
   ];
   function attentionText(a) {
     if (lang !== 'ru') return a;

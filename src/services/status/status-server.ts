@@ -137,7 +137,7 @@ export class StatusServer {
       case '/api/status':
         return this.send(req, res, 'application/json; charset=utf-8', JSON.stringify(await this.opts.source.snapshot()));
       case '/metrics':
-        return this.send(req, res, this.opts.metrics.registry.contentType, await this.opts.metrics.render(await this.opts.source.snapshot()));
+        return this.send(req, res, this.opts.metrics.contentType, await this.opts.metrics.render(await this.opts.source.snapshot()));
       case '/api/events':
         return this.openStream(req, res);
       default:

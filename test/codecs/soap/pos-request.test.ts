@@ -238,3 +238,20 @@ t.test('refused: nesting deeper than the schema can use, in Body or Header', asy
   // The deepest legal element (Envelope/Body/Pay/order/orderitem/id) is depth 6, far under the cap.
   t.ok(MAX_DEPTH >= 6);
 });
+
+t.test('namespace scopes, resolved by the reader itself (Namespaces in XML, as sax applied them)', async (t) => {
+  // A prefix declared on an element holds inside it and for its attributes, and no further.
+  t.same(parsed(pay(`<x:uid xmlns:x="${POS_NS}">u</x:uid><p:amount>1</p:amount><p:order/>`)), { op: 'Pay', uid: 'u', amount: 1, order: [] }, 'inner declaration');
+  t.equal(code(pay(`<x:uid xmlns:x="${POS_NS}">u</x:uid><x:amount>1</x:amount><p:order/>`)), ErrorCode.SoapNotXml, 'a prefix used after the element that declared it');
+  // The default namespace applies to elements, a redeclared prefix shadows the outer one.
+  t.same(parsed(poll(`<uid xmlns="${POS_NS}">u</uid>`)), { op: 'PayPoll', uid: 'u' }, 'default namespace');
+  t.equal(code(poll(`<p:uid xmlns:p="urn:other">u</p:uid>`)), ErrorCode.SoapSchema, 'shadowed prefix: another namespace');
+  t.equal(code(poll(`<p:uid xmlns:p="">u</p:uid>`)), ErrorCode.SoapNotXml, 'a prefix bound to "" is unbound');
+  // xml and xmlns are bound once and for all; an unbound attribute prefix is not well-formed.
+  t.equal(code(poll(`<p:uid xmlns:xml="urn:x">u</p:uid>`)), ErrorCode.SoapNotXml, 'xml rebound');
+  t.equal(code(poll(`<p:uid xmlns:xmlns="urn:x">u</p:uid>`)), ErrorCode.SoapNotXml, 'xmlns rebound');
+  t.same(parsed(poll(`<p:uid xml:lang="ru">u</p:uid>`)), { op: 'PayPoll', uid: 'u' }, 'xml:lang: the xml prefix needs no declaration');
+  t.equal(code(poll(`<p:uid q:a="1">u</p:uid>`)), ErrorCode.SoapNotXml, 'unbound attribute prefix');
+  // The default namespace does not apply to attributes: an unprefixed attribute is in no namespace.
+  t.equal(code(poll(`<uid xmlns="${POS_NS}" type="x">u</uid>`)), ErrorCode.SoapSchema, 'unprefixed attribute');
+});

@@ -4,7 +4,7 @@ import { buildBoard } from '../../../src/drivers/board/build.js';
 import { CcnetValidatorSim } from '../../../src/drivers/ccnet/ccnet-sim.js';
 import type { CashCredit } from '../../../src/drivers/interfaces.js';
 import type { Edge } from '../../../src/transports/gpio/line.js';
-import { eventually } from '../ccnet/ccnet-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const REFERENCE = new URL('../../../board/profiles/reference-pi4.json', import.meta.url).pathname;
 
@@ -31,15 +31,15 @@ t.test('the reference profile, fully simulated: coins, a CCNET bill, change from
 
   // Inhibited until the domain opens the acceptors.
   t.equal(await sims.coin!.insert(500), 'refused');
-  await eventually(() => board.acceptors[1].health().state === 'ok', 'bill validator ready');
+  await waitFor('bill validator ready', () => board.acceptors[1].health().state === 'ok');
   for (const a of board.acceptors) await a.setEnabled(true);
 
   t.equal(await sims.coin!.insert(500), 'inserted');
   t.equal(await sims.coin!.insert(200), 'inserted');
   const billSim = sims.bill as CcnetValidatorSim;
-  await eventually(() => billSim.status().kind === 'idling', 'validator open');
+  await waitFor('validator open', () => billSim.status().kind === 'idling');
   t.equal(billSim.insertBill(2), 'inserted');
-  await eventually(() => credits.length === 3, 'three credits');
+  await waitFor('three credits', () => credits.length === 3);
   t.same(credits.map((c) => [c.kind, c.value]).sort(), [['bill', 10000], ['coin', 200], ['coin', 500]]);
 
   // Change: 17 RUB from the hoppers, coin by coin.

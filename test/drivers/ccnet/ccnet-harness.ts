@@ -5,6 +5,7 @@ import { CcnetValidatorSim, type CcnetSimOptions } from '../../../src/drivers/cc
 import { CcnetBillValidator, type CcnetValidatorOptions } from '../../../src/drivers/ccnet/ccnet-validator.js';
 import { MemoryLog } from '../../../src/drivers/driver-log.js';
 import type { CashCredit } from '../../../src/drivers/interfaces.js';
+import { waitFor } from '../../helpers/wait.js';
 
 export interface Harness {
   sim: CcnetValidatorSim;
@@ -58,17 +59,8 @@ export async function harness(
   };
 }
 
-/** Waits until `cond` holds (checked every 10 ms); fails after `ms` with `what`. Not a timing assertion: a ceiling. */
-export async function eventually(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export async function ready(h: Harness, enabled = true): Promise<void> {
-  await eventually(() => h.driver.health().state === 'ok', 'validator ready');
+  await waitFor('validator ready', () => h.driver.health().state === 'ok');
   await h.driver.setEnabled(enabled);
-  await eventually(() => h.sim.status().kind === (enabled ? 'idling' : 'disabled'), enabled ? 'validator open' : 'validator closed');
+  await waitFor(enabled ? 'validator open' : 'validator closed', () => h.sim.status().kind === (enabled ? 'idling' : 'disabled'));
 }

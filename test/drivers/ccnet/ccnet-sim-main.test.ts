@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { openPtyPair } from '../../transports/serial/socat-pair.js';
 import { NodeSerialLink } from '../../../src/transports/serial/serial-port.js';
 import { CcnetBillValidator } from '../../../src/drivers/ccnet/ccnet-validator.js';
-import { eventually } from './ccnet-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 t.test('the simulator runs as its own process on a pty; the driver takes a bill from it', async (t) => {
   const pair = await openPtyPair();
@@ -25,11 +25,11 @@ t.test('the simulator runs as its own process on a pty; the driver takes a bill 
   });
   await driver.start();
   t.teardown(() => driver.stop());
-  await eventually(() => driver.health().state === 'ok', 'ready');
+  await waitFor('ready', () => driver.health().state === 'ok');
   await driver.setEnabled(true);
   child.stdin!.write('insert 2\n');
   t.same(await next(), { insert: 'inserted' });
-  await eventually(() => credits.length === 1, 'credit');
+  await waitFor('credit', () => credits.length === 1);
   t.same(credits, [10000]);
   child.stdin!.write('status\n');
   t.match(await next(), { stacked: [2], masks: { enable: 0xff } });

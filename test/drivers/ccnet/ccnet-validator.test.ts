@@ -1,8 +1,9 @@
 import t from 'tap';
-import { harness, eventually, ready } from './ccnet-harness.js';
+import { harness, ready } from './ccnet-harness.js';
 import { Command } from '../../../src/codecs/ccnet/commands.js';
 import { CcnetBillValidator } from '../../../src/drivers/ccnet/ccnet-validator.js';
 import { NodeSerialLink } from '../../../src/transports/serial/serial-port.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const RUB = [1000, 5000, 10000, 20000, 50000, 100000, 200000, 500000];
 
@@ -38,13 +39,13 @@ t.test('a normal bill: escrow asks the domain, credit only on STACKED, ACK only 
   });
   await ready(h);
   t.equal(h.sim.insertBill(3), 'inserted');
-  await eventually(() => creditCalls === 1, 'credit handler called');
+  await waitFor('credit handler called', () => creditCalls === 1);
   t.same(h.credits, [], 'nothing credited at escrow time');
   // While the handler has not resolved, the validator still holds its STACKED event unacknowledged.
   await new Promise((r) => setTimeout(r, 100));
   t.equal(h.sim.status().kind, 'stacked');
   release();
-  await eventually(() => h.sim.status().kind === 'idling', 'STACKED acknowledged');
+  await waitFor('STACKED acknowledged', () => h.sim.status().kind === 'idling');
   t.equal(h.credits.length, 1);
   t.equal(h.credits[0].value, 50000);
   t.match(h.credits[0].ref, /^bill-validator-/);
@@ -61,8 +62,8 @@ t.test('escrow return because change cannot be given: bill returned, nothing cre
   });
   await ready(h);
   h.sim.insertBill(5);
-  await eventually(() => h.sim.returned.length === 1, 'bill returned');
-  await eventually(() => h.sim.status().kind === 'idling', 'RETURNED acknowledged');
+  await waitFor('bill returned', () => h.sim.returned.length === 1);
+  await waitFor('RETURNED acknowledged', () => h.sim.status().kind === 'idling');
   t.same(h.escrows, [500000]);
   t.same(h.sim.returned, [5]);
   t.same(h.sim.stacked, []);
@@ -78,7 +79,7 @@ t.test('an escrow handler that throws returns the bill (the customer keeps it)',
   });
   await ready(h);
   h.sim.insertBill(0);
-  await eventually(() => h.sim.returned.length === 1, 'bill returned');
+  await waitFor('bill returned', () => h.sim.returned.length === 1);
   t.same(h.credits, []);
 });
 
@@ -91,7 +92,7 @@ t.test('closed while the domain decides: the bill goes back even if the answer w
   });
   await ready(h);
   h.sim.insertBill(1);
-  await eventually(() => h.sim.returned.length === 1, 'bill returned');
+  await waitFor('bill returned', () => h.sim.returned.length === 1);
   t.same(h.sim.stacked, []);
   t.same(h.credits, []);
 });
@@ -107,8 +108,8 @@ t.test('a failed credit is not acknowledged; the repeated STACKED is credited on
   });
   await ready(h);
   h.sim.insertBill(2);
-  await eventually(() => h.credits.length === 1, 'credit stored on retry');
-  await eventually(() => h.sim.status().kind === 'idling', 'STACKED acknowledged');
+  await waitFor('credit stored on retry', () => h.credits.length === 1);
+  await waitFor('STACKED acknowledged', () => h.sim.status().kind === 'idling');
   t.equal(refs.length, 2);
   t.equal(refs[0], refs[1]);
   t.same(h.sim.stacked, [2]);
@@ -121,11 +122,11 @@ t.test('regression: an ACK lost on the line makes the validator repeat STACKED; 
   await ready(h);
   h.sim.dropEventAcks = 2;
   h.sim.insertBill(2);
-  await eventually(() => h.sim.status().kind === 'idling' && h.sim.dropEventAcks === 0, 'STACKED finally acknowledged');
+  await waitFor('STACKED finally acknowledged', () => h.sim.status().kind === 'idling' && h.sim.dropEventAcks === 0);
   t.equal(h.credits.length, 1);
   // A second identical bill right after is a new bill and is credited.
   h.sim.insertBill(2);
-  await eventually(() => h.credits.length === 2, 'second bill credited');
+  await waitFor('second bill credited', () => h.credits.length === 2);
   t.not(h.credits[0].ref, h.credits[1].ref);
 });
 
@@ -134,13 +135,13 @@ t.test('a jam in the validator: fault while jammed, ok when cleared', async (t) 
   t.teardown(() => h.close());
   await ready(h);
   h.sim.jam('validator');
-  await eventually(() => h.driver.health().state === 'fault', 'fault reported');
+  await waitFor('fault reported', () => h.driver.health().state === 'fault');
   t.equal(h.driver.health().detail, 'bill jammed in the validator');
   h.sim.jam(null);
-  await eventually(() => h.driver.health().state === 'ok', 'recovered');
+  await waitFor('recovered', () => h.driver.health().state === 'ok');
   t.ok(h.log.at('error').some((e) => e.msg === 'ccnet: validator fault'));
   h.sim.insertBill(0);
-  await eventually(() => h.credits.length === 1, 'credit after recovery');
+  await waitFor('credit after recovery', () => h.credits.length === 1);
 });
 
 t.test('drop cassette removed, then full, then back', async (t) => {
@@ -148,13 +149,13 @@ t.test('drop cassette removed, then full, then back', async (t) => {
   t.teardown(() => h.close());
   await ready(h);
   h.sim.setCassette('out');
-  await eventually(() => h.driver.health().detail === 'drop cassette removed', 'cassette out');
+  await waitFor('cassette out', () => h.driver.health().detail === 'drop cassette removed');
   t.equal(h.driver.health().state, 'fault');
   t.equal(h.sim.insertBill(0), 'refused');
   h.sim.setCassette('full');
-  await eventually(() => h.driver.health().detail === 'drop cassette full', 'cassette full');
+  await waitFor('cassette full', () => h.driver.health().detail === 'drop cassette full');
   h.sim.setCassette('in');
-  await eventually(() => h.driver.health().state === 'ok', 'cassette back');
+  await waitFor('cassette back', () => h.driver.health().state === 'ok');
 });
 
 t.test('a failure code is reported with its meaning', async (t) => {
@@ -162,10 +163,10 @@ t.test('a failure code is reported with its meaning', async (t) => {
   t.teardown(() => h.close());
   await ready(h);
   h.sim.fail(0x50);
-  await eventually(() => h.driver.health().state === 'fault', 'failure reported');
+  await waitFor('failure reported', () => h.driver.health().state === 'fault');
   t.equal(h.driver.health().detail, 'failure: stack motor');
   h.sim.fail(null);
-  await eventually(() => h.driver.health().state === 'ok', 'recovered');
+  await waitFor('recovered', () => h.driver.health().state === 'ok');
 });
 
 t.test('rejects: an unrecognised bill and a bill type that is not enabled; nothing credited', async (t) => {
@@ -175,11 +176,11 @@ t.test('rejects: an unrecognised bill and a bill type that is not enabled; nothi
   t.same(h.driver.denominations(), [5000, 10000, 50000]);
   t.equal(h.sim.masks().enable, 0b1110);
   h.sim.insertUnknown(0x64);
-  await eventually(() => h.driver.health().detail.includes('rejected (conveying)'), 'reject reported');
-  await eventually(() => h.sim.status().kind === 'idling', 'idle again');
+  await waitFor('reject reported', () => h.driver.health().detail.includes('rejected (conveying)'));
+  await waitFor('idle again', () => h.sim.status().kind === 'idling');
   h.sim.insertBill(0); // 10 RUB, not enabled by acceptValues
-  await eventually(() => h.driver.health().detail.includes('rejected (inhibit)'), 'inhibit reject reported');
-  await eventually(() => h.sim.status().kind === 'idling', 'idle again');
+  await waitFor('inhibit reject reported', () => h.driver.health().detail.includes('rejected (inhibit)'));
+  await waitFor('idle again', () => h.sim.status().kind === 'idling');
   t.same(h.credits, []);
   t.same(h.escrows, []);
   t.same(h.log.at('info').filter((e) => e.msg === 'ccnet: bill rejected').map((e) => (e.obj as { reason: string }).reason), ['conveying', 'inhibit']);
@@ -192,7 +193,7 @@ t.test('power-up with a bill in the validator: reset returns it, nothing credite
   t.ok(h.log.at('warn').some((e) => String(e.msg).includes('power-up with a bill in the validator')));
   t.same(h.credits, []);
   h.sim.insertBill(2);
-  await eventually(() => h.credits.length === 1, 'credit');
+  await waitFor('credit', () => h.credits.length === 1);
 });
 
 t.test('power-up with a bill in the stacker: logged for the technician, never credited', async (t) => {
@@ -210,9 +211,9 @@ t.test('the validator restarting mid-service is reset and re-opened', async (t) 
   const resets = () => h.sim.received.filter((c) => c === Command.Reset).length;
   t.equal(resets(), 1);
   h.sim.powerCycle('none');
-  await eventually(() => resets() === 2 && h.sim.masks().enable === 0xff, 'reset and re-enabled');
+  await waitFor('reset and re-enabled', () => resets() === 2 && h.sim.masks().enable === 0xff);
   h.sim.insertBill(1);
-  await eventually(() => h.credits.length === 1, 'credit after restart');
+  await waitFor('credit after restart', () => h.credits.length === 1);
   t.equal(h.credits[0].value, 5000);
 });
 
@@ -221,13 +222,13 @@ t.test('the validator going silent and coming back', async (t) => {
   t.teardown(() => h.close());
   await ready(h);
   h.sim.silent = true;
-  await eventually(() => h.driver.health().state === 'offline', 'offline reported');
+  await waitFor('offline reported', () => h.driver.health().state === 'offline');
   t.match(h.driver.health().detail, /no answer/);
   h.sim.silent = false;
-  await eventually(() => h.driver.health().state === 'ok', 'back');
+  await waitFor('back', () => h.driver.health().state === 'ok');
   t.ok(h.log.at('info').some((e) => e.msg === 'ccnet: validator answering again'));
   h.sim.insertBill(2);
-  await eventually(() => h.credits.length === 1, 'credit after coming back');
+  await waitFor('credit after coming back', () => h.credits.length === 1);
 });
 
 t.test('no validator at all at start: offline, and it comes up when it starts answering', async (t) => {
@@ -235,10 +236,10 @@ t.test('no validator at all at start: offline, and it comes up when it starts an
   t.teardown(() => h.close());
   h.sim.silent = true;
   await h.driver.start();
-  await eventually(() => h.driver.health().state === 'offline', 'offline');
+  await waitFor('offline', () => h.driver.health().state === 'offline');
   h.sim.silent = false;
   await h.driver.setEnabled(true);
-  await eventually(() => h.sim.masks().enable === 0xff, 'enabled once it answers');
+  await waitFor('enabled once it answers', () => h.sim.masks().enable === 0xff);
   t.equal(h.driver.health().state, 'ok');
 });
 
@@ -261,7 +262,7 @@ t.test('a STACKED left unacknowledged when the daemon stopped is credited by the
     throw new Error('power cut before the credit was stored');
   });
   h.sim.insertBill(4);
-  await eventually(() => attempts >= 1, 'first credit attempt');
+  await waitFor('first credit attempt', () => attempts >= 1);
   await h.driver.stop();
   t.equal(h.sim.status().kind, 'stacked', 'the validator still holds the event');
 
@@ -272,7 +273,7 @@ t.test('a STACKED left unacknowledged when the daemon stopped is credited by the
   });
   await second.start();
   t.teardown(() => second.stop());
-  await eventually(() => credits.length === 1, 'credited after restart');
+  await waitFor('credited after restart', () => credits.length === 1);
   t.same(credits, [100000]);
-  await eventually(() => second.health().state === 'ok', 'ready after restart');
+  await waitFor('ready after restart', () => second.health().state === 'ok');
 });

@@ -9,7 +9,7 @@ import { PulseCashAcceptor, COIN_PULSE_TIMINGS } from '../../../src/drivers/puls
 import { PulseDeviceSim } from '../../../src/drivers/pulse/pulse-sim.js';
 import { ParallelHopper } from '../../../src/drivers/hopper/parallel-hopper.js';
 import { HopperSim } from '../../../src/drivers/hopper/hopper-sim.js';
-import { eventually } from '../ccnet/ccnet-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 async function board(withInt: boolean) {
   const pins = new SimLines('mcp-pins', 17);
@@ -51,11 +51,11 @@ t.test('inputs: pull-up, active-low, read; edges through the interrupt line with
   // The sensor's open collector: released (high, as the pull-up already showed), then pulling low.
   sim.wire(3).set(1);
   sim.wire(3).set(0);
-  await eventually(() => edges.length === 1, 'falling edge seen');
+  await waitFor('falling edge seen', () => edges.length === 1);
   t.equal(edges[0].level, 1);
   t.equal(sim.intWire.get(), 1, 'interrupt cleared by the driver');
   sim.wire(3).set(1);
-  await eventually(() => edges.length === 2, 'rising edge seen');
+  await waitFor('rising edge seen', () => edges.length === 2);
   t.equal(edges[1].level, 0);
 });
 
@@ -68,7 +68,7 @@ t.test('a pulse shorter than the read: INTCAP still shows it (both edges reporte
   // Up and down again before the driver can read: INTCAP captured the high level.
   sim.wire(12).set(1);
   sim.wire(12).set(0);
-  await eventually(() => edges.length === 2, 'both edges');
+  await waitFor('both edges', () => edges.length === 2);
   t.same(edges.map((e) => e.level), [1, 0]);
 });
 
@@ -79,7 +79,7 @@ t.test('without an interrupt line the port is polled', async (t) => {
   const edges: Edge[] = [];
   line.onEdge((e) => edges.push(e));
   sim.wire(0).set(1);
-  await eventually(() => edges.length === 1, 'edge by polling');
+  await waitFor('edge by polling', () => edges.length === 1);
   t.equal(sim.regs[Reg.GPINTENA], 0);
 });
 
@@ -113,7 +113,7 @@ t.test('devices work the same wired to the expander: a coin acceptor and a hoppe
   await acceptor.setEnabled(true);
   const coinSim = new PulseDeviceSim(sim.wire(0), { pulsesFor: { 500: 5 }, activeLow: true, inhibit: { wire: sim.wire(8), blockingLevel: 1 } });
   t.equal(await coinSim.insert(500), 'inserted');
-  await eventually(() => credits.length === 1, 'coin credited through the expander');
+  await waitFor('coin credited through the expander', () => credits.length === 1);
   t.same(credits, [500]);
   await acceptor.stop();
   t.equal(sim.wire(8).get(), 1, 'inhibited through the expander');

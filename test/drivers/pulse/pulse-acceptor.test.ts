@@ -5,7 +5,7 @@ import { PulseDeviceSim } from '../../../src/drivers/pulse/pulse-sim.js';
 import { MemoryLog } from '../../../src/drivers/driver-log.js';
 import type { CashCredit } from '../../../src/drivers/interfaces.js';
 import { rng, trains } from '../../codecs/pulse/pulse-fixtures.js';
-import { eventually } from '../ccnet/ccnet-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const COINS = { 1: 100, 2: 200, 5: 500, 10: 1000 };
 const PULSE = 4;
@@ -53,7 +53,7 @@ t.test('recorded trains with jitter, bounce and noise: every coin credited in or
   const seq = trains(counts.map((pulses) => ({ pulses, pulseMs: 50, gapMs: 50, jitterMs: 8, bounce: 0.2 })), 400, random, 1);
   s.wire.set(1);
   playEdges(s.wire, seq.map(([ms, l]) => [ms, (1 - l) as 0 | 1]));
-  await eventually(() => s.credits.length === counts.length, 'all credited');
+  await waitFor('all credited', () => s.credits.length === counts.length);
   await s.acceptor.idle();
   t.same(s.credits.map((c) => c.value), counts.map((c) => COINS[c as 1 | 2 | 5 | 10]));
   t.equal(new Set(s.credits.map((c) => c.ref)).size, counts.length, 'refs unique');
@@ -65,12 +65,12 @@ t.test('an unknown pulse count is logged as an error and never credited', async 
   await s.acceptor.start();
   const sim = new PulseDeviceSim(s.wire, { pulsesFor: { 100: 1 }, activeLow: true, pulseMs: 30, gapMs: 30 });
   await sim.pulses(3);
-  await eventually(() => s.acceptor.health().state === 'degraded', 'degraded');
+  await waitFor('degraded', () => s.acceptor.health().state === 'degraded');
   t.equal(s.acceptor.health().detail, 'unknown pulse count 3');
   t.same(s.credits, []);
   t.ok(s.log.at('error').some((e) => e.msg === 'pulse: unknown pulse count, not credited'));
   await sim.pulses(1);
-  await eventually(() => s.credits.length === 1, 'good coin credited');
+  await waitFor('good coin credited', () => s.credits.length === 1);
   t.equal(s.acceptor.health().state, 'ok');
   await s.acceptor.stop();
 });
@@ -87,7 +87,7 @@ t.test('a failed store is retried with the same ref; a store that never works is
   const base = process.hrtime.bigint();
   s.wire.set(1);
   playEdges(s.wire, [[0, 0], [50, 1]], base);
-  await eventually(() => s.credits.length === 1, 'stored on the third attempt');
+  await waitFor('stored on the third attempt', () => s.credits.length === 1);
   t.equal(new Set(refs).size, 1);
   t.equal(refs.length, 3);
 
@@ -95,7 +95,7 @@ t.test('a failed store is retried with the same ref; a store that never works is
     throw new Error('disk gone');
   });
   playEdges(s.wire, [[0, 0], [50, 1]]);
-  await eventually(() => s.acceptor.health().state === 'fault', 'fault');
+  await waitFor('fault', () => s.acceptor.health().state === 'fault');
   t.match(s.acceptor.health().detail, /taken but not credited/);
   await s.acceptor.stop();
 });
@@ -105,10 +105,10 @@ t.test('a pulse line stuck active is a fault; the train is spoilt, not credited'
   await s.acceptor.start();
   s.wire.set(1);
   s.wire.set(0);
-  await eventually(() => s.acceptor.health().state === 'fault', 'stuck reported');
+  await waitFor('stuck reported', () => s.acceptor.health().state === 'fault');
   t.equal(s.acceptor.health().detail, 'pulse line stuck active');
   s.wire.set(1);
-  await eventually(() => s.acceptor.health().detail.startsWith('spoilt'), 'spoilt reported');
+  await waitFor('spoilt reported', () => s.acceptor.health().detail.startsWith('spoilt'));
   t.same(s.credits, []);
   await s.acceptor.stop();
 });
@@ -121,7 +121,7 @@ t.test('the real-time simulator refuses coins while inhibited', async (t) => {
   await s.acceptor.setEnabled(true);
   t.equal(await sim.insert(500), 'inserted');
   t.equal(await sim.insert(300), 'unknown');
-  await eventually(() => s.credits.length === 1, 'credited');
+  await waitFor('credited', () => s.credits.length === 1);
   t.equal(s.credits[0].value, 500);
   await s.acceptor.stop();
 });
@@ -141,7 +141,7 @@ t.test('a bill validator in pulse mode: same decoder, its own table, kind bill',
   const sim = new PulseDeviceSim(lines.wire(5), { pulsesFor: { 1000: 1, 5000: 5, 10000: 10 }, activeLow: true, pulseMs: 50, gapMs: 50 });
   await sim.insert(5000);
   await sim.insert(1000);
-  await eventually(() => credits.length === 2, 'two bills');
+  await waitFor('two bills', () => credits.length === 2);
   t.same(credits, [5000, 1000]);
   await bills.stop();
 });

@@ -10,7 +10,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import type { VtkMessage } from '../../../src/codecs/vtk/message.js';
 import { VtkOpJournal } from '../../../src/drivers/vtk/vtk-op-journal.js';
-import { rig, started, TRANSPORTS, waitFor } from './vtk-harness.js';
+import { rig, started, TRANSPORTS } from './vtk-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const journalOf = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { lastOpNumber: number; ops: Array<Record<string, unknown>> };
 

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { memoryLinkPair } from '../../../src/drivers/vtk/memory-link.js';
 import { VtkCardReader } from '../../../src/drivers/vtk/vtk-card-reader.js';
 import { VtkTerminalSim } from '../../../src/drivers/vtk/vtk-terminal-sim.js';
-import { FAST, rig, started, tempDir, TRANSPORTS, waitFor } from './vtk-harness.js';
+import { FAST, rig, started, tempDir, TRANSPORTS } from './vtk-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 for (const transport of TRANSPORTS) {
   t.test(`${transport}: approve -> outcome approved, then FIN with the amount sold (VTK 4.4)`, async (t) => {

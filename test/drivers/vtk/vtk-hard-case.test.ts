@@ -8,7 +8,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { VtkOpJournal } from '../../../src/drivers/vtk/vtk-op-journal.js';
-import { rig, started, TRANSPORTS, waitFor } from './vtk-harness.js';
+import { rig, started, TRANSPORTS } from './vtk-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const journalOf = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { lastOpNumber: number; ops: Array<Record<string, unknown>> };
 

@@ -12,22 +12,10 @@ import { openSerialLink } from '../../../src/drivers/vtk/serial-link.js';
 import { VtkCardReader, type VtkCardReaderOptions, type VtkLog } from '../../../src/drivers/vtk/vtk-card-reader.js';
 import { VtkTerminalSim, type VtkTerminalSimOptions } from '../../../src/drivers/vtk/vtk-terminal-sim.js';
 import { listenTcp, TcpLink } from '../../../src/transports/tcp/tcp-link.js';
+import { waitFor } from '../../helpers/wait.js';
 
 export type Transport = 'serial' | 'tcp';
 export const TRANSPORTS: Transport[] = ['serial', 'tcp'];
-
-/** Fails a wait that never ends (a hang guard, not a timing assertion). */
-const GUARD_MS = 20_000;
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, guardMs = GUARD_MS): Promise<T> {
-  const until = Date.now() + guardMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'vtk-test-'));

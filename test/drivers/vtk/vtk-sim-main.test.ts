@@ -10,7 +10,8 @@ import type { CardOutcome } from '../../../src/drivers/interfaces.js';
 import { openSerialLink } from '../../../src/drivers/vtk/serial-link.js';
 import { VtkCardReader, type VtkCardReaderOptions } from '../../../src/drivers/vtk/vtk-card-reader.js';
 import { TcpLink } from '../../../src/transports/tcp/tcp-link.js';
-import { FAST, ptyPair, tempDir, waitFor } from './vtk-harness.js';
+import { FAST, ptyPair, tempDir } from './vtk-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const MAIN = join(REPO, 'src/drivers/vtk/vtk-sim-main.ts');

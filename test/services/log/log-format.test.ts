@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { createLogger, readableLine } from '../../../src/services/log.js';
 import { BIN, freePort, tempDir } from '../../helpers/daemon.js';
+import { lastAnswer, waitFor } from '../../helpers/wait.js';
 
 t.test('readableLine keeps every field of the JSON line', async (t) => {
   const lines: string[] = [];
@@ -29,8 +30,7 @@ t.test('the daemon writes readable lines on a TTY and JSON lines into a pipe', a
     const c = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
-    const end = Date.now() + 20_000;
-    while (!/ready/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the ready line', () => /ready/.test(out)).catch(lastAnswer);
     c.kill('SIGTERM');
     await new Promise((r) => c.on('exit', r));
     return out;

@@ -17,7 +17,8 @@ import { applyEvent, newSession } from '../../../src/payment/session.js';
 import { silentLogger } from '../../../src/services/log.js';
 import { PaymentEngine } from '../../../src/services/payment/payment-engine.js';
 import { SessionStore } from '../../../src/services/store/session-store.js';
-import { rig, waitFor } from '../../drivers/vtk/vtk-harness.js';
+import { rig } from '../../drivers/vtk/vtk-harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const settings = { terminalId: 'T', timeoutMs: 120_000, reportCancelledWithCashKept: false, cardAvailable: true };
 

@@ -12,14 +12,7 @@ import { SessionStore } from '../../../src/services/store/session-store.js';
 import { freePort, tempDir } from '../../helpers/daemon.js';
 import { queuePaid } from './outbox-fixtures.js';
 import { selfSignedCert, startProcessingServer, type ProcessingServer, type ServerOptions } from './processing-server.js';
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs = 30_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitFor } from '../../helpers/wait.js';
 
 interface Rig {
   srv: ProcessingServer;

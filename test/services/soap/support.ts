@@ -1,6 +1,7 @@
 /** Helpers shared by the SOAP service tests: what the daemon stored, what a fault says, waiting on PayPoll. */
 import { newestByUid, readDatafile } from '../../../src/services/store/session-file-reader.js';
 import { pollXml, returnCode, soapPost } from '../../helpers/daemon.js';
+import { lastAnswer, waitFor } from '../../helpers/wait.js';
 
 /** The newest session of a uid in the daemon's datafile (read by the store's own file reader). */
 export function storedSession(dataDir: string, uid: string): Record<string, unknown> | null {
@@ -37,13 +38,10 @@ export async function pollCode(url: string, uid: string, headers: Record<string,
 
 /**
  * Polls until PayPoll answers something other than `from` (a paid session passes through dispensing
- * change before it answers 0). Bounded by a number of tries, not asserted as a time.
+ * change before it answers 0). Bounded (about `tries` asks), not asserted as a time.
  */
 export async function pollUntilNot(ask: () => Promise<number | null>, from: number, tries = 100): Promise<number | null> {
-  let r = await ask();
-  for (let i = 0; i < tries && r === from; i++) {
-    await new Promise((res) => setTimeout(res, 100));
-    r = await ask();
-  }
+  let r: number | null = null;
+  await waitFor(`an answer other than ${from}`, async () => (r = await ask()) !== from, { timeoutMs: tries * 100, everyMs: 100 }).catch(lastAnswer);
   return r;
 }

@@ -10,6 +10,7 @@ import { startDaemon, type Daemon } from '../../../src/main.js';
 import { silentLogger } from '../../../src/services/log.js';
 import type { StatusSnapshot } from '../../../src/services/status/snapshot.js';
 import { freePort, tempDir, httpRequest } from '../../helpers/daemon.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const PASSWORDS = ['apiSECRETpw1', 'procSECRETpw2', 'statusSECRETpw3'];
 const AUTH = 'Basic ' + Buffer.from(`tech:${PASSWORDS[2]}`).toString('base64');
@@ -39,14 +40,6 @@ async function boot(t: { teardown(fn: () => unknown): void }): Promise<{ d: Daem
   return { d, port: cfg.status.port };
 }
 
-const until = async (f: () => Promise<boolean>) => {
-  for (let i = 0; i < 300; i++) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('condition not reached');
-};
-
 t.test('status JSON follows a payment; outbox, sessions, cash, clock, unit', async (t) => {
   const { d, port } = await boot(t);
   let s = await status(port);
@@ -74,19 +67,19 @@ t.test('status JSON follows a payment; outbox, sessions, cash, clock, unit', asy
   s = await status(port);
   t.equal(s.session?.credited, 1000);
   await d.sim!.coin!.insert(1000); // 500 change from the hoppers
-  await until(async () => (await status(port)).session === null);
+  await waitFor('no session on the status page', async () => (await status(port)).session === null);
   s = await status(port);
   t.equal(s.sessions[0].uid, 'web-1');
   t.equal(s.sessions[0].state, 'paid');
   t.equal(s.sessions[0].change, 500);
   t.equal(s.sessions[0].report, 'pending');
   t.equal(s.cash.hoppers.find((h) => h.value === 500)?.count, 99, 'the 5-rouble coin left the hopper');
-  await until(async () => (await status(port)).outbox.depth === 1);
+  await waitFor('one report in the outbox', async () => (await status(port)).outbox.depth === 1);
 
   // The server refused it twice: the report stays, flagged (contract 3).
   const [pending] = await d.store.pendingReports();
   await d.store.setOutbox(pending._id, { ...pending.outbox!, attempts: 2, refusals: 2, lastError: 'Register answered false', lastErrorClass: 'refused', lastAttemptAt: Date.now() });
-  await until(async () => (await status(port)).outbox.refused.length === 1);
+  await waitFor('one refused report', async () => (await status(port)).outbox.refused.length === 1);
   s = await status(port);
   t.same(s.outbox.refused[0], { uid: 'web-1', refusals: 2, attempts: 2, queuedAt: pending.outbox!.queuedAt, lastError: 'Register answered false' });
   t.equal(s.outbox.lastError?.message, 'Register answered false');
@@ -105,6 +98,19 @@ t.test('metrics in Prometheus text format', async (t) => {
   t.match(r.body, /^paypoint_device_state\{device="card",kind="card",state="ok"\} 1$/m);
   t.match(r.body, /^paypoint_build_info\{version="0\.1\.0",terminal_id="SIM-0001"\} 1$/m);
   t.match(r.body, /^paypoint_outbox_depth 0$/m);
+});
+
+t.test('regression: sessions finished before the first scrape are counted (the metrics library loads at the first scrape)', async (t) => {
+  const { d, port } = await boot(t);
+  t.equal(await d.engine.pay({ uid: 'm-2', amount: 100, order: [] }), 0);
+  t.equal(await d.engine.cancel('button'), true);
+  await waitFor('the session finished', async () => d.engine.currentSession() === null);
+  const first = await get(port, '/metrics');
+  t.match(first.body, /^paypoint_sessions_finished_total\{state="cancelled"\} 1$/m);
+  t.equal(await d.engine.pay({ uid: 'm-3', amount: 100, order: [] }), 0);
+  t.equal(await d.engine.cancel('button'), true);
+  await waitFor('the session finished', async () => d.engine.currentSession() === null);
+  t.match((await get(port, '/metrics')).body, /^paypoint_sessions_finished_total\{state="cancelled"\} 2$/m);
 });
 
 t.test('HTTP Basic, read-only, no secrets anywhere', async (t) => {
@@ -156,11 +162,11 @@ t.test('the event stream pushes a snapshot when a session changes', async (t) =>
   req.end();
   t.teardown(() => req.destroy());
   await opened;
-  await until(async () => events.length >= 1);
+  await waitFor('a first event', async () => events.length >= 1);
   t.equal(events[0].session, null, 'first event: the current state');
   t.equal(await d.engine.pay({ uid: 'sse-1', amount: 700, order: [] }), 0);
-  await until(async () => events.some((e) => e.session?.uid === 'sse-1'));
+  await waitFor('the session in an event', async () => events.some((e) => e.session?.uid === 'sse-1'));
   await d.sim!.coin!.insert(500);
-  await until(async () => events.some((e) => e.session?.uid === 'sse-1' && e.session.credited === 500));
+  await waitFor('the credit in an event', async () => events.some((e) => e.session?.uid === 'sse-1' && e.session.credited === 500));
   t.pass('the stream followed Pay and the coin');
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../../../src/errors.js';
 import { LOCK_FILE, lockDataDir } from '../../../src/services/store/data-dir-lock.js';
 import { startDaemonProcess, tempDir, type DaemonProcess } from '../../helpers/daemon.js';
+import { lastAnswer, waitFor } from '../../helpers/wait.js';
 
 // The status page has a fixed default port: off, so that this daemon cannot collide with another test's.
 const CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n';
@@ -69,14 +70,14 @@ t.test('another process holding the lock (flock(1) on the file): StoreLocked unt
   writeFileSync(join(dir, LOCK_FILE), '');
   const holder = spawn('flock', ['--exclusive', '--close', join(dir, LOCK_FILE), 'sleep', '30'], { stdio: 'ignore' });
   // Wait until it holds it.
-  for (let i = 0; i < 100; i++) {
+  await waitFor('flock holding the lock', () => {
     try {
       lockDataDir(dir)();
+      return false;
     } catch {
-      break;
+      return true;
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  }, { timeoutMs: 5_000, everyMs: 50 }).catch(lastAnswer);
   t.throws(() => lockDataDir(dir), { code: ErrorCode.StoreLocked, message: /is in use/ });
   holder.kill('SIGKILL');
   await new Promise((r) => holder.on('exit', r));
