@@ -34,11 +34,12 @@ export interface CashAcceptor {
   /** Opens or closes the acceptor (inhibit line, CCNET ENABLE BILL TYPES). */
   setEnabled(enabled: boolean): Promise<void>;
   /**
-   * Narrows what an open acceptor takes to these values (null: all it can). A bill validator closes the
-   * other bill types (CCNET ENABLE BILL TYPES); an acceptor without per-value control has no such
-   * method, and the caller closes it whole instead.
+   * Narrows what an open acceptor takes to the values `accepts` allows (null: all it can). Asked again
+   * whenever the acceptor applies its enable state, so a validator that learns its values later (a CCNET
+   * bill table) is narrowed too. A bill validator closes the other bill types (CCNET ENABLE BILL TYPES);
+   * an acceptor without per-value control has no such method, and the caller closes it whole instead.
    */
-  setAccepted?(values: number[] | null): Promise<void>;
+  setAccepted?(accepts: ((value: number) => boolean) | null): Promise<void>;
   /** Called for every credit; the driver acknowledges only after the promise resolves. */
   onCredit(handler: (credit: CashCredit) => Promise<void>): void;
   /** Called when a bill waits in escrow (bill validators only); the domain decides stack or return. */

@@ -71,7 +71,7 @@ t.test('a full cassette refuses bills, keeps taking coins, and takes bills again
   await pay(d, 'full-1', 10_000);
   const refused = await simCmd(d, 'bill', '50');
   t.equal(refused.code, 1, 'the bill is refused at the validator');
-  t.match(refused.out, /refused/);
+  t.match(refused.out, /acceptor is closed/, 'closed at the validator (inhibit), not only returned from escrow');
   t.equal((await simCmd(d, 'coin', '10')).code, 0, 'a coin is still taken');
   const during = await cash('collect', '--as-counted');
   t.equal(during.code, 1);
@@ -108,6 +108,7 @@ t.test('low hoppers refuse a bill whose change cannot be paid, and a refill brin
   await pay(d, 'low-1', 1000);
   const refused = await simCmd(d, 'bill', '50');
   t.equal(refused.code, 1, '40 roubles of change cannot be paid: the 50 is refused');
+  t.match(refused.out, /acceptor is closed/, 'closed at the validator, not only returned from escrow');
   const during = await cash('refill', '1000=10');
   t.match(during.out, /error 303:/, 'no refill while a payment is open');
   t.equal((await simCmd(d, 'cancel')).code, 0);

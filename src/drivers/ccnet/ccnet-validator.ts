@@ -79,8 +79,8 @@ export class CcnetBillValidator implements CashAcceptor {
   private creditHandler: ((c: CashCredit) => Promise<void>) | null = null;
   private escrowHandler: ((value: number) => Promise<EscrowDecision>) | null = null;
   private wantEnabled = false;
-  /** Values the domain leaves open in this payment (null: all usable ones). */
-  private acceptedNow: number[] | null = null;
+  /** Which values the domain leaves open in this payment (null: all usable ones). */
+  private accepts: ((value: number) => boolean) | null = null;
   private sentEnable: { enabled: boolean; at: number } | null = null;
   private phase: Phase = 'stopped';
   private table: BillTypeEntry[] | null = null;
@@ -147,8 +147,8 @@ export class CcnetBillValidator implements CashAcceptor {
     this.escrowHandler = handler;
   }
 
-  async setAccepted(values: number[] | null): Promise<void> {
-    this.acceptedNow = values === null ? null : [...values];
+  async setAccepted(accepts: ((value: number) => boolean) | null): Promise<void> {
+    this.accepts = accepts;
     if (this.phase === 'ready') await this.applyEnable().catch((e) => this.log.warn({ device: this.name, err: String(e) }, 'ccnet: enable not applied yet'));
   }
 
@@ -339,8 +339,8 @@ export class CcnetBillValidator implements CashAcceptor {
   /** The ENABLE BILL TYPES mask wanted now: the usable types, narrowed to the values left open. */
   private wantMask(): number {
     if (!this.wantEnabled) return 0;
-    const open = this.acceptedNow;
-    return maskOf(this.usableEntries().filter((e) => open === null || open.includes(e.value!)).map((e) => e.billType));
+    const accepts = this.accepts;
+    return maskOf(this.usableEntries().filter((e) => accepts === null || accepts(e.value!)).map((e) => e.billType));
   }
 
   private async applyEnable(): Promise<void> {

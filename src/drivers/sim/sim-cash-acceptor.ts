@@ -10,7 +10,7 @@ export type InsertResult = { accepted: true; value: number } | { accepted: false
 
 export class SimCashAcceptor implements CashAcceptor {
   private enabled = false;
-  private accepted: number[] | null = null;
+  private accepts: ((value: number) => boolean) | null = null;
   private creditHandler: ((c: CashCredit) => Promise<void>) | null = null;
   private escrowHandler: ((value: number) => Promise<EscrowDecision>) | null = null;
   private seq = 0;
@@ -30,8 +30,8 @@ export class SimCashAcceptor implements CashAcceptor {
     this.enabled = enabled;
   }
 
-  async setAccepted(values: number[] | null): Promise<void> {
-    this.accepted = values === null ? null : [...values];
+  async setAccepted(accepts: ((value: number) => boolean) | null): Promise<void> {
+    this.accepts = accepts;
   }
 
   isEnabled(): boolean {
@@ -51,7 +51,7 @@ export class SimCashAcceptor implements CashAcceptor {
     if (this.state !== 'ok') throw new PayPointError(ErrorCode.DeviceNotReady, `${this.name} is not running`);
     if (!this.values.includes(value)) return { accepted: false, reason: 'unknown-value' };
     if (!this.enabled || !this.creditHandler) return { accepted: false, reason: 'disabled' };
-    if (this.accepted !== null && !this.accepted.includes(value)) return { accepted: false, reason: 'disabled' };
+    if (this.accepts !== null && !this.accepts(value)) return { accepted: false, reason: 'disabled' };
     if (this.escrowHandler && (await this.escrowHandler(value)) === 'return') return { accepted: false, reason: 'returned' };
     const ref = `${this.name}-${Date.now()}-${++this.seq}`;
     await this.creditHandler({ value, ref });
@@ -59,7 +59,7 @@ export class SimCashAcceptor implements CashAcceptor {
   }
 
   health(): DeviceHealth {
-    return { name: this.name, kind: this.kind, state: this.state, detail: this.state === 'ok' ? (this.enabled ? (this.accepted !== null && this.accepted.length < this.values.length ? `accepting ${this.accepted.join(',') || 'nothing'}` : 'accepting') : 'inhibited') : 'stopped' };
+    return { name: this.name, kind: this.kind, state: this.state, detail: this.state === 'ok' ? (this.enabled ? 'accepting' : 'inhibited') : 'stopped' };
   }
 
   async start(): Promise<void> {

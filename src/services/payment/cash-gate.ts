@@ -33,27 +33,29 @@ export class CashGate {
     });
   }
 
-  /** The bill values a payment with `due` left can take now. */
-  private billsOpen(a: CashAcceptor, due: number): number[] {
+  /** Whether a payment with `due` left can take a bill of `value` now (asked live by the validator). */
+  private billFilter(due: number): (value: number) => boolean {
     const d = this.devices.dispenser;
-    return acceptableBills(a.denominations(), due, d ? (x) => d.payable(x) : null, this.limits().billsAccepted);
+    return (value) => acceptableBills([value], due, d ? (x) => d.payable(x) : null, this.limits().billsAccepted).length > 0;
   }
 
-  /**
-   * Opens the acceptors for a payment: coins always; bills narrowed to those the unit can handle (an
-   * acceptor without per-value control stays closed unless it can take every value it knows).
-   */
+  /** An acceptor without per-value control is opened only if it can take every value it knows. */
+  private takesAll(a: CashAcceptor, due: number): boolean {
+    const accepts = this.billFilter(due);
+    return a.denominations().every(accepts);
+  }
+
+  /** Opens the acceptors for a payment: coins always; bills narrowed to those the unit can handle. */
   async open(s: Session): Promise<void> {
     const due = Math.max(0, s.amount - s.credited);
     await Promise.all(
       this.devices.acceptors.map(async (a) => {
         if (a.kind !== 'bill') return a.setEnabled(true);
-        const open = this.billsOpen(a, due);
         if (a.setAccepted) {
-          await a.setAccepted(open);
-          return a.setEnabled(open.length > 0);
+          await a.setAccepted(this.billFilter(due));
+          return a.setEnabled(true);
         }
-        return a.setEnabled(open.length === a.denominations().length);
+        return a.setEnabled(this.takesAll(a, due));
       }),
     );
   }
@@ -66,9 +68,8 @@ export class CashGate {
     const due = Math.max(0, s.amount - s.credited);
     for (const a of this.devices.acceptors) {
       if (a.kind !== 'bill') continue;
-      const open = this.billsOpen(a, due);
-      if (a.setAccepted) await a.setAccepted(open);
-      else if (open.length < a.denominations().length) await a.setEnabled(false);
+      if (a.setAccepted) await a.setAccepted(this.billFilter(due));
+      else if (!this.takesAll(a, due)) await a.setEnabled(false);
     }
   }
 }
