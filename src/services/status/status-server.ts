@@ -14,6 +14,7 @@ import type { CashActions } from './cash-actions.js';
 import type { Logger } from '../log.js';
 import type { StatusMetrics } from './metrics.js';
 import { PAGE_CSS, PAGE_JS, pageHtml } from './page-assets.js';
+import { CASH_JS } from './page-cash.js';
 import type { StatusSnapshot } from './snapshot.js';
 
 export interface StatusSource {
@@ -139,6 +140,8 @@ export class StatusServer {
         return this.send(req, res, 'text/html; charset=utf-8', pageHtml(this.opts.language));
       case '/app.js':
         return this.send(req, res, 'text/javascript; charset=utf-8', PAGE_JS);
+      case '/cash.js':
+        return this.send(req, res, 'text/javascript; charset=utf-8', CASH_JS);
       case '/app.css':
         return this.send(req, res, 'text/css; charset=utf-8', PAGE_CSS);
       case '/api/status':
