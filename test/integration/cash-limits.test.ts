@@ -42,7 +42,7 @@ async function boot(extra: string, capacity: number) {
   writeFileSync(cfgFile, configText + `[storage]\ndata_dir = "${d.dataDir}"\n`);
   const status = async (): Promise<StatusSnapshot> => JSON.parse((await httpRequest(statusPort, '/api/status')).body) as StatusSnapshot;
   const cash = (...args: string[]) => cli(['cash', ...args, '--config', cfgFile, '--lang', 'en'], { PAYPOINT_ADMIN_SECRET: SECRET });
-  return { d, statusPort, status, cash };
+  return { d, statusPort, status, cash, cfgFile };
 }
 
 async function pay(d: { url: string }, uid: string, kopecks: number): Promise<void> {
@@ -51,7 +51,7 @@ async function pay(d: { url: string }, uid: string, kopecks: number): Promise<vo
 }
 
 t.test('a full cassette refuses bills, keeps taking coins, and takes bills again after a collection', async (t) => {
-  const { d, statusPort, status, cash } = await boot('', 2);
+  const { d, statusPort, status, cash, cfgFile } = await boot('', 2);
   t.teardown(() => d.stop());
 
   await pay(d, 'fill-1', 10_000);
@@ -67,6 +67,8 @@ t.test('a full cassette refuses bills, keeps taking coins, and takes bills again
   const shown = await cash();
   t.equal(shown.code, 0, shown.out);
   t.match(shown.out, /bill cassette: 2 bills, 100,00 ₽ \(capacity 2: FULL: collect\)/);
+  const ru = await cli(['cash', '--config', cfgFile, '--lang', 'ru']);
+  t.match(ru.out, /кассета купюр: 2 шт\., 100,00 ₽ \(вместимость 2: ПОЛНА: нужна инкассация\)/, 'in Russian');
 
   await pay(d, 'full-1', 10_000);
   const refused = await simCmd(d, 'bill', '50');
