@@ -423,18 +423,21 @@ export class SessionStore {
   }
 
   private async archiveNow(olderThan: number): Promise<number> {
-    // The documents about to leave may carry the newest ledger stamp: keep the inventory in the live
-    // store first (its own document, same stamp), so the removals below cannot take it away.
-    if (this.ledger.seq > 0) {
-      const cp: InventoryCheckpoint = { _id: 'cash-inventory', kind: 'inventory', at: olderThan, ledger: this.ledger };
-      await this.ds.db.update({ _id: cp._id }, cp, { upsert: true });
-    }
     const docs = (await this.ds.db.find({
       kind: 'session',
       state: { $in: ['paid', 'cancelled'] },
       createdAt: { $lt: olderThan },
       $or: [{ outbox: null }, { 'outbox.state': 'delivered' }],
     })) as StoredSession[];
+    const done = (await this.ds.db.find({ kind: 'unattributed', done: true, at: { $lt: olderThan } })) as UnattributedCredit[];
+    const cash = (await this.ds.db.find({ kind: 'cash', at: { $lt: olderThan } })) as CashRecord[];
+    const leaving = [...docs, ...done, ...cash];
+    // A document about to leave may carry the newest ledger stamp: keep the inventory in the live store
+    // first (its own document, same stamp), so the removals below cannot take it away.
+    if (leaving.some((d) => d.ledger?.seq === this.ledger.seq && this.ledger.seq > 0)) {
+      const cp: InventoryCheckpoint = { _id: 'cash-inventory', kind: 'inventory', at: olderThan, ledger: this.ledger };
+      await this.ds.db.update({ _id: cp._id }, cp, { upsert: true });
+    }
     const byDay = new Map<string, StoredSession[]>();
     for (const d of docs) {
       const day = journalDay(d.finishedAt ?? d.createdAt);
@@ -445,13 +448,11 @@ export class SessionStore {
       await this.ds.db.remove({ _id: { $in: list.map((d) => d._id) } }, { multi: true });
       for (const d of list) this.forget(d._id);
     }
-    const done = (await this.ds.db.find({ kind: 'unattributed', done: true, at: { $lt: olderThan } })) as UnattributedCredit[];
     if (done.length) {
       await this.journal.append(journalDay(olderThan), done);
       await this.ds.db.remove({ _id: { $in: done.map((d) => d._id) } }, { multi: true });
       for (const d of done) this.credits.delete(d._id);
     }
-    const cash = (await this.ds.db.find({ kind: 'cash', at: { $lt: olderThan } })) as CashRecord[];
     const cashByDay = new Map<string, CashRecord[]>();
     for (const c of cash) cashByDay.set(journalDay(c.at), [...(cashByDay.get(journalDay(c.at)) ?? []), c]);
     for (const [day, list] of cashByDay) {
