@@ -4,7 +4,8 @@
  */
 import type { Config } from './config/schema.js';
 import type { PaymentDevices } from './drivers/interfaces.js';
-import { assembleDevices } from './device-assembly.js';
+import { assembleDevices, cassetteCapacity } from './device-assembly.js';
+import { CashService } from './services/cash/cash-service.js';
 import { attachAppliance, type Appliance } from './services/appliance/appliance.js';
 import { createLogger, type Logger } from './services/log.js';
 import { PaymentEngine } from './services/payment/payment-engine.js';
@@ -23,6 +24,8 @@ export interface Daemon {
   config: Config;
   store: SessionStore;
   engine: PaymentEngine;
+  /** The cash inventory's collections and refills (docs/design.md, "Cash inventory"). */
+  cash: CashService;
   /** The report outbox's delivery worker (contract 3); its snapshot() is for the status page. */
   reports: DeliveryWorker;
   soap: PosSoapServer;
@@ -76,9 +79,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       uidMemoryMs: config.storage.uid_memory_h * HOUR,
       log,
       now: opts.now,
+      cash: { usualBill: config.cash.usual_bill || null, cassetteCapacity: await cassetteCapacity(config, log) },
     });
     await engine.start();
     cleanups.push(() => engine.stop());
+    const cash = new CashService({ store, engine, devices, log, now: opts.now });
+    await cash.openIfNew();
 
     // Contract 3: every report the engine queued (in the write that finished its session) goes to 1C.
     // The Register client (node-soap over node-libcurl, about 20 MB) is loaded only when there is a
@@ -132,7 +138,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => clearInterval(housekeeping));
 
     // --- the appliance (docs/appliance.md), attached once the store is loaded and SOAP listens (READY=1 means that).
-    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log }, { version: VERSION });
+    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log, cash }, { version: VERSION });
     if (appliance) cleanups.push(() => appliance.stop());
     // ---
 
@@ -145,6 +151,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config,
       store,
       engine,
+      cash,
       reports,
       soap,
       devices,

@@ -13,6 +13,7 @@ export function pageHtml(defaultLang: 'ru' | 'en'): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>PayPoint</title>
 <link rel="stylesheet" href="/app.css">
+<script src="/cash.js" defer></script>
 <script src="/app.js" defer></script>
 </head>
 <body>
@@ -27,6 +28,8 @@ export function pageHtml(defaultLang: 'ru' | 'en'): string {
   <section><h2 data-t="session"></h2><div id="session"></div></section>
   <section><h2 data-t="devices"></h2><table id="devices"></table></section>
   <section><h2 data-t="cash"></h2><table id="cash"></table></section>
+  <section class="wide" id="inventory-box"><h2 id="inventory-h"></h2><table id="inventory"></table>
+    <h3 id="records-h"></h3><ul id="cash-records"></ul><div id="cash-actions"></div></section>
   <section><h2 data-t="outbox"></h2><div id="outbox"></div></section>
   <section class="wide"><h2 data-t="sessions"></h2><table id="sessions"></table></section>
   <section><h2 data-t="network"></h2><div id="network"></div></section>
@@ -57,6 +60,14 @@ table { border-collapse: collapse; width: 100%; font-size: .9em; }
 td, th { text-align: left; padding: .15em .4em; border-bottom: 1px solid #eee; vertical-align: top; }
 .ok { color: #2e7d32; } .bad { color: #c62828; font-weight: bold; } .warn { color: #ef6c00; }
 .big { font-size: 1.6em; font-weight: bold; }
+#inventory tr.place th { border-top: 2px solid #ccd; padding-top: .4em; }
+#inventory tr.place.bad th, #inventory tr.place.warn th { color: #c62828; }
+#cash-actions { display: flex; flex-wrap: wrap; gap: 1.5em; }
+#cash-actions form { flex: 1; min-width: 18em; }
+#cash-actions label { display: inline-block; margin: .2em .8em .2em 0; }
+#cash-actions input[type=number] { width: 5em; }
+h3 { font-size: .95em; margin: .6em 0 .3em; }
+.result.ok { color: #2e7d32; } .result.bad { color: #c62828; }
 `;
 
 // A plain template (backslashes doubled), not String.raw: the bundler writes its Cyrillic as \u escapes
@@ -214,8 +225,10 @@ export const PAGE_JS = `
       return [devName(d.name), { text: t('d_' + d.state), 'class': d.state === 'ok' ? 'ok' : d.state === 'degraded' ? 'warn' : 'bad' }, detailText(d.detail)];
     }));
     var cash = s.cash.hoppers.map(function (h) { return [t('hopper') + ' ' + money(h.value), { text: coins(h.count), 'class': h.count ? '' : 'bad' }]; });
-    cash.push([t('cassette'), s.cash.cassette === null ? t('not_reported') : String(s.cash.cassette)]);
+    var cas = s.cash.cassette;
+    cash.push([t('cassette'), { text: cas.bills + (cas.capacity ? ' / ' + cas.capacity : ''), 'class': cas.level === 'full' ? 'bad' : cas.level === 'nearly-full' ? 'warn' : '' }]);
     rows(document.getElementById('cash'), cash);
+    if (window.PayPointCash) window.PayPointCash.render(s, lang);
     var o = s.outbox;
     var ol = [[t('depth'), { text: String(o.depth), 'class': o.depth ? 'warn big' : 'ok big' }], [t('oldest'), when(o.oldestQueuedAt)],
       [t('last_error'), o.lastError ? o.lastError.message + ' (' + when(o.lastError.at) + ')' : t('none')],
@@ -249,7 +262,10 @@ export const PAGE_JS = `
     [/^clock not synchronised$/, 'часы не синхронизированы (время в отчётах может быть неверным)'],
     [/^clock synchronisation unknown$/, 'синхронизация часов неизвестна (время в отчётах может быть неверным)'],
     [/^store not writable: (.*)$/, 'хранилище не принимает запись: $1'],
-    [/^event loop late by (\\d+) ms$/, 'программа не отвечает $1 мс']
+    [/^event loop late by (\\d+) ms$/, 'программа не отвечает $1 мс'],
+    [/^bill cassette full \\((\\d+) of (\\d+)\\): collect$/, 'кассета купюр полна ($1 из $2): нужна инкассация, купюры не принимаются'],
+    [/^bill cassette nearly full \\((\\d+) of (\\d+)\\)$/, 'кассета купюр почти полна ($1 из $2)'],
+    [/^hoppers low: change for a (\\d+) bill cannot be made \\((\\d+) short\\): refill$/, function (m, b, k) { return 'мало монет в хопперах: сдачу с купюры ' + money(Number(b)) + ' не выдать (не хватает ' + money(Number(k)) + '): пополните'; }]
   ];
   function attentionText(a) {
     if (lang !== 'ru') return a;

@@ -49,7 +49,7 @@ const COLUMNS = [
   'report_last_error', 'report_delivered_at', 'clock_synced',
 ];
 
-function cell(v: unknown): string {
+export function cell(v: unknown): string {
   let s = v === null || v === undefined ? '' : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[;"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

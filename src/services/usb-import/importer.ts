@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../../base/fsync.js';
 import { journalDay } from '../store/journal.js';
 import { MAX_SECRET_BYTES, SECRET_FILE, secretMatches, secretText } from './admin-secret.js';
 import { EXPORT_REQUEST_FILE, exportCsv, parseExportRequest } from './export-csv.js';
+import { exportCashCsv } from './export-cash-csv.js';
 import { writeImportMarker } from './result-marker.js';
 import { readStickFile } from './stick-files.js';
 
@@ -185,6 +186,11 @@ export async function runImport(o: ImportOptions): Promise<ImportOutcome> {
       exportFile = `paypoint-export-${cfg.pos.terminal_id}-${range.from}_${range.to}.csv`;
       await o.writeToStick(exportFile, csv);
       lines.push(`export: ${exportFile}: ${count} sessions from ${range.from} to ${range.to} (UTC days)`);
+      // The cash operations of the same days beside it (collections, refills).
+      const cash = await exportCashCsv(cfg.storage.data_dir, range);
+      const cashFile = `paypoint-cash-${cfg.pos.terminal_id}-${range.from}_${range.to}.csv`;
+      await o.writeToStick(cashFile, cash.csv);
+      lines.push(`export: ${cashFile}: ${cash.count} collections and refills`);
     }
     if (status === 'nothing') lines.unshift('result: EXPORTED');
   }

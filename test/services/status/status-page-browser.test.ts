@@ -5,7 +5,7 @@
  * step without a reload. Screenshots go to test-artifacts/ (gitignored).
  */
 import t from 'tap';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { REPO, freePort, payXml, returnCode, simCmd, soapPost, startDaemonProcess, tempDir } from '../../helpers/daemon.js';
@@ -100,5 +100,74 @@ t.test('Russian words for devices, their details, uptime and coin counts; an emp
   const unit = ((await page.locator('#unit').textContent()) ?? '').replace(/\s/g, ' ');
   t.match(unit, /Работает0 ч \d+ мин/);
   t.notMatch(((await page.locator('#clock').textContent()) ?? ''), /unknown/);
+  t.same(errors, [], 'no script errors on the page');
+});
+
+t.test('the cash inventory in the browser: cassette against its capacity, a collection and a refill from the page', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
+    return;
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const profile = JSON.parse(readFileSync(join(REPO, 'board/profiles/reference-pi4.json'), 'utf8')) as { billValidator: { cassetteCapacity: number } };
+  profile.billValidator.cassetteCapacity = 3;
+  const profilePath = join(tempDir('paypoint-profile-'), 'small.json');
+  writeFileSync(profilePath, JSON.stringify(profile));
+  const statusPort = await freePort();
+  const d = await startDaemonProcess({
+    configText:
+      `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\nrequire_auth = true\nlogin = "tech"\npassword = "pw-browser-1"\n[led]\nenabled = false\n` +
+      `[devices]\nboard_profile = "${profilePath}"\n[devices.sim]\nhopper_coins = [1000, 500, 100]\nhopper_fill = [20, 20, 20]\n`,
+  });
+  // A new profile directory for this run (Chromium's --user-data-dir, given the way playwright takes it).
+  const context = await chromium.launchPersistentContext(tempDir('paypoint-chromium-'), {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    viewport: { width: 1280, height: 1400 },
+    httpCredentials: { username: 'tech', password: 'pw-browser-1' },
+  });
+  t.teardown(async () => {
+    await context.close();
+    await d.stop();
+  });
+  // Two 50-rouble bills and a 10-rouble coin for 105 roubles: 5 roubles of change from a hopper.
+  t.equal(returnCode((await soapPost(d.url, payXml('cash-1', 10_500))).body), 0);
+  t.equal((await simCmd(d, 'bill', '50')).code, 0);
+  t.equal((await simCmd(d, 'bill', '50')).code, 0);
+  t.equal((await simCmd(d, 'coin', '10')).code, 0);
+
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${statusPort}/?lang=ru`);
+  await page.locator('#live[data-live="1"]').waitFor();
+  const inv = page.locator('#inventory');
+  await inv.locator('tr.cassette', { hasText: '50,00 ₽ × 2' }).waitFor();
+  const text = ((await inv.textContent()) ?? '').replace(/\s/g, ' ');
+  t.match(text, /Кассета купюр — 2 шт\. \/ 3, почти полна100,00 ₽/, 'two bills of three: nearly full');
+  t.match(text, /Ящик для монет10,00 ₽10,00 ₽ × 1/);
+  t.match(text, /5,00 ₽ × 19/, 'the 5-rouble change coin left its hopper');
+  t.match(((await page.locator('#attention').textContent()) ?? ''), /кассета купюр почти полна \(2 из 3\)/);
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-cash-ru.png'), fullPage: true });
+
+  // The operator took the two bills and the coin, but says one bill only: the difference is kept.
+  await page.locator('#collect-form input[data-value="5000"]').fill('1');
+  await page.locator('#collect-form input[name="note"]').fill('вечер');
+  await page.locator('#collect-btn').click();
+  await page.locator('#collect-result.ok').waitFor();
+  t.match((await page.locator('#collect-result').textContent())?.replace(/\s/g, ' '), /Инкассация записана: расхождение -50,00 ₽ \(50,00 ₽ -1\)/);
+  await inv.locator('tr.cassette', { hasText: '0 шт. / 3, в норме' }).waitFor();
+  await page.locator('#cash-records li.collection', { hasText: 'login:tech' }).waitFor();
+
+  await page.locator('#refill-form input[data-value="500"]').fill('5');
+  await page.locator('#refill-btn').click();
+  await page.locator('#refill-result.ok').waitFor();
+  await inv.locator('tr.hoppers', { hasText: '5,00 ₽ × 24' }).waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-cash-collected-ru.png'), fullPage: true });
+
+  await page.locator('#lang-en').click();
+  await page.locator('#inventory-h', { hasText: 'Cash inside' }).waitFor();
+  t.match(((await page.locator('#cash-records li.collection').textContent()) ?? '').replace(/\s/g, ' '), /collection · login:tech · counted 110,00 ₽, taken 60,00 ₽, difference -50,00 ₽ \(50,00 ₽ -1\) · вечер/);
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-cash-en.png'), fullPage: true });
   t.same(errors, [], 'no script errors on the page');
 });

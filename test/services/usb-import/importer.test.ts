@@ -208,6 +208,16 @@ t.test('export: the session journal and report status as CSV for a date range', 
   t.match(lines[1], /;pending;/, 'report status: waiting (no processing server)');
   t.match(lines[1], /;no$/, 'clock not known synchronised here: flagged');
 
+  // Cash operations go beside it: the opening count and a collection made from the page or the CLI.
+  await d.cash.collect({ declared: { 1000: 1 }, by: 'login:tech', note: '=SUM(A1)' });
+  const r2 = await importFrom(u, stick({ 'paypoint-export.txt': `${today} ${today}\n`, 'paypoint-secret.txt': SECRET }));
+  t.match(r2.result, /paypoint-cash-EXP-1-.*: 2 collections and refills/, 'the opening count and the collection');
+  const cashDir = stick({ 'paypoint-export.txt': `${today}\n`, 'paypoint-secret.txt': SECRET });
+  await importFrom(u, cashDir);
+  const cashLines = readFileSync(join(cashDir, `paypoint-cash-EXP-1-${today}_${today}.csv`), 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+  t.match(cashLines[0], /^record_id;op;time;by;note;place;value;counted;declared;difference;added;after$/);
+  t.match(cashLines.find((l) => l.includes(';collection;')) ?? '', /;login:tech;'=SUM\(A1\);box;1000;1;1;0;;0$/, 'the coin counted in the box, declared, no difference; the note neutralised');
+
   const refused = stick({ 'paypoint-export.txt': `${today}\n` });
   t.match((await importFrom(u, refused)).result, /admin secret/, 'export needs the secret too');
   t.notOk(existsSync(join(refused, `paypoint-export-EXP-1-${today}_${today}.csv`)));
