@@ -32,6 +32,11 @@ export const ErrorCode = {
   // 3xx payment domain
   PaymentInvalidEvent: 301,
   PaymentNoSession: 302,
+  // 31x settling what the unit could not (owed change, unknown card outcomes)
+  SettleNoSuchCase: 311,
+  SettleAlreadySettled: 312,
+  SettleWrongHow: 313,
+  SettleBadInput: 314,
 
   // 4xx durable store
   StoreCorrupt: 401,

@@ -329,6 +329,9 @@ export class VtkOperations {
       return;
     }
     this.stuck.set(job.rec.opId, job);
+    // Journaled so that the operator's list of unknown outcomes (and `paypoint settle`) sees it.
+    job.rec = { ...job.rec, unlearnable: true, at: Date.now() };
+    void this.journal!.put(job.rec);
     this.answerRecover(job, 'unknown');
     job.delivery = 'handler';
     this.kick();

@@ -4,6 +4,7 @@
  * English switchable (?lang=en, remembered in the browser). Live: the script follows /api/events
  * (server-sent events) and redraws from each snapshot; it never sends anything but GETs.
  */
+import { CASES_JS } from './page-cases.js';
 
 export function pageHtml(defaultLang: 'ru' | 'en'): string {
   return `<!doctype html>
@@ -28,6 +29,7 @@ export function pageHtml(defaultLang: 'ru' | 'en'): string {
   <section><h2 data-t="devices"></h2><table id="devices"></table></section>
   <section><h2 data-t="cash"></h2><table id="cash"></table></section>
   <section><h2 data-t="outbox"></h2><div id="outbox"></div></section>
+  <section class="wide" id="cases"></section>
   <section class="wide"><h2 data-t="sessions"></h2><table id="sessions"></table></section>
   <section><h2 data-t="network"></h2><div id="network"></div></section>
   <section><h2 data-t="clock"></h2><div id="clock"></div></section>
@@ -59,7 +61,7 @@ td, th { text-align: left; padding: .15em .4em; border-bottom: 1px solid #eee; v
 .big { font-size: 1.6em; font-weight: bold; }
 `;
 
-export const PAGE_JS = String.raw`
+export const PAGE_JS = CASES_JS + String.raw`
 'use strict';
 (function () {
   var T = {
@@ -236,6 +238,7 @@ export const PAGE_JS = String.raw`
     var cfg = [];
     Object.keys(s.config).forEach(function (sec) { Object.keys(s.config[sec]).forEach(function (k) { cfg.push([sec + '.' + k, JSON.stringify(s.config[sec][k])]); }); });
     rows(document.getElementById('config'), cfg);
+    (window.PP_RENDERERS || []).forEach(function (f) { f(s, lang); });
   }
 
   // The daemon words its attention reasons in English (logs, STATUS=); the page translates the known ones.

@@ -11,6 +11,10 @@ import type { LedCode } from '../led/led-codes.js';
 import type { StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { ImportMarker } from '../usb-import/result-marker.js';
 import type { OutboxSummary } from './outbox-summary.js';
+import type { CaseList } from '../../payment/open-cases.js';
+
+/** Owed change, unknown card outcomes (open and settled), late card approvals reversed with FIN 0. */
+export type CasesView = CaseList & { lateReversed: Array<{ opId: string; opNumber: number; amount: number; at: number; ref: string | null }> };
 
 export type UnitState = 'booting' | 'ready' | 'payment' | 'degraded' | 'unhealthy' | 'disabled';
 
@@ -48,6 +52,7 @@ export interface StatusSnapshot {
   clock: ClockState & { unsyncedFinishes: number };
   lastImport: ImportMarker | null;
   systemd: { notify: boolean; watchdogMs: number | null };
+  cases: CasesView;
 }
 
 const SECRET_KEY = /password|secret/i;
@@ -109,6 +114,7 @@ export interface SnapshotInputs {
   unsyncedFinishes: number;
   lastImport: ImportMarker | null;
   notify: { enabled: boolean; watchdogMs: number | null };
+  cases?: CasesView;
 }
 
 export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
@@ -149,5 +155,7 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     clock: { ...i.clock, unsyncedFinishes: i.unsyncedFinishes },
     lastImport: i.lastImport,
     systemd: { notify: i.notify.enabled, watchdogMs: i.notify.watchdogMs },
+    // The newest settled ones; the open ones all (each is money someone must see to).
+    cases: i.cases ? { open: i.cases.open, settled: i.cases.settled.slice(-20), lateReversed: i.cases.lateReversed.slice(-20) } : { open: [], settled: [], lateReversed: [] },
   };
 }

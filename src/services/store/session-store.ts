@@ -167,6 +167,11 @@ export class SessionStore {
     return (await this.ds.db.find({ kind: 'unattributed' }).sort({ at: 1 })) as UnattributedCredit[];
   }
 
+  /** Finished sessions with a rest amount owed to the customer (payment/open-cases.ts). */
+  async withRest(): Promise<StoredSession[]> {
+    return (await this.ds.db.find({ kind: 'session', state: { $in: ['paid', 'cancelled'] }, 'payout.rest': { $gt: 0 } })) as StoredSession[];
+  }
+
   /** Sessions that carry a report (pending or delivered), for the outbox figures. */
   async withOutbox(): Promise<StoredSession[]> {
     return (await this.ds.db.find({ kind: 'session', outbox: { $ne: null } })) as StoredSession[];

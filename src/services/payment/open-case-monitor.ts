@@ -1,0 +1,77 @@
+/**
+ * The daemon's side of settling by hand (payment/open-cases.ts): keeps the list of open and settled
+ * cases for the status page, and hands each card settlement that `paypoint settle` appended to the
+ * ledger to the card module, so the session that waits for that outcome ends (paid if the charge
+ * stands, otherwise it carries on as after a decline). The ledger is the record; applying it is
+ * repeated after a restart until the card module says the operation is no longer open.
+ */
+import { join } from 'node:path';
+import type { CardReader } from '../../drivers/interfaces.js';
+import type { VtkOpRecord } from '../../drivers/vtk/vtk-op-journal.js';
+import { ErrorCode, isPayPointError } from '../../errors.js';
+import { caseList, type CaseList } from '../../payment/open-cases.js';
+import type { Logger } from '../log.js';
+import { JournalCache, readCaseInputs } from '../store/case-files.js';
+import type { SessionStore } from '../store/session-store.js';
+
+export interface LateReversed {
+  opId: string;
+  opNumber: number;
+  amount: number;
+  at: number;
+  ref: string | null;
+}
+
+export class OpenCaseMonitor {
+  private readonly cache: JournalCache;
+  private readonly applied = new Set<string>();
+  private current: CaseList = { open: [], settled: [] };
+  private late: LateReversed[] = [];
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly store: SessionStore,
+    private readonly card: CardReader | null,
+    private readonly log: Logger,
+  ) {
+    this.cache = new JournalCache(store.journal);
+  }
+
+  /** Re-reads the cases and applies new card settlements. */
+  async refresh(): Promise<void> {
+    const [withRest, unattributed] = await Promise.all([this.store.withRest(), this.store.unattributed()]);
+    const inputs = await readCaseInputs(this.dataDir, this.cache, { sessions: withRest, unattributed });
+    this.current = caseList(inputs);
+    const ops: VtkOpRecord[] = inputs.cardOps;
+    this.late = ops
+      .filter((o) => o.result === 'late-reversed')
+      .map((o) => ({ opId: o.opId, opNumber: o.opNumber, amount: o.lateAmount ?? o.amount, at: o.at, ref: o.ref ?? null }));
+    for (const s of inputs.settlements) {
+      if (this.applied.has(s._id) || !s.caseId.startsWith('card:')) continue;
+      this.applied.add(s._id);
+      const opId = s.caseId.slice('card:'.length);
+      if (!this.card?.settleByHand) continue;
+      try {
+        await this.card.settleByHand(opId, s.how === 'charged' ? 'approved' : 'declined', `settled by ${s.by}`);
+        this.log.warn({ opId, how: s.how, by: s.by }, 'card operation settled from the settlement ledger');
+      } catch (e) {
+        // Not open any more: settled before (this settlement was applied before a restart) or no session
+        // waits for it; the ledger record is what counts.
+        if (!isPayPointError(e, ErrorCode.DeviceNotReady)) this.log.error({ opId, err: { message: (e as Error).message } }, 'card settlement not applied');
+      }
+    }
+  }
+
+  cases(): CaseList {
+    return this.current;
+  }
+
+  lateReversed(): LateReversed[] {
+    return this.late;
+  }
+
+  /** The ledger's path (for logs and the status page). */
+  get ledger(): string {
+    return join(this.dataDir, 'settlements.jsonl');
+  }
+}
