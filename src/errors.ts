@@ -32,6 +32,10 @@ export const ErrorCode = {
   // 3xx payment domain
   PaymentInvalidEvent: 301,
   PaymentNoSession: 302,
+  /** A collection or refill while a payment session (or a refund of an unattributed credit) is open. */
+  CashSessionOpen: 303,
+  /** A collection or refill with counts that are not whole, non-negative, or of unknown denominations. */
+  CashInvalidCounts: 304,
   // 31x settling what the unit could not (owed change, unknown card outcomes)
   SettleNoSuchCase: 311,
   SettleAlreadySettled: 312,

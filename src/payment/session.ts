@@ -14,6 +14,7 @@ import type { PayRequest } from './pay-request.js';
 import { orderTotal } from './pay-request.js';
 import type { OrderItem, PayType, Report } from '../base/types.js';
 import { PollResult } from '../base/types.js';
+import { addOne, type Counts } from './cash-inventory.js';
 
 export type SessionState = 'paying' | 'dispensing' | 'paid' | 'refunding' | 'cancelled';
 export type CancelReason = 'button' | 'timeout' | 'restart-timeout' | 'shutdown';
@@ -36,6 +37,9 @@ export interface Payout {
   rest: number;
   /** Whether a dispense request is outstanding (for resume after a restart). */
   active: boolean;
+  /** Coins paid out so far by value (kopecks key -> count): the hoppers' side of the cash inventory
+   *  (payment/cash-inventory.ts), stored in the same write as `paid`. Absent in sessions stored before. */
+  coins?: Counts;
 }
 
 export interface CardState {
@@ -257,6 +261,7 @@ export function applyEvent(prev: Session, event: SessionEvent, now: number, sett
     case 'coin-out': {
       if (!s.payout || !s.payout.active) invalid(prev, event);
       s.payout.paid += event.value;
+      s.payout.coins = addOne(s.payout.coins ?? {}, event.value);
       break;
     }
 
@@ -329,7 +334,7 @@ function startPayout(
   disable = true,
 ): void {
   if (disable && !effects.some((e) => e.type === 'disable-cash')) effects.push({ type: 'disable-cash' });
-  s.payout = { purpose, due, paid: 0, rest: 0, active: due > 0 };
+  s.payout = { purpose, due, paid: 0, rest: 0, active: due > 0, coins: {} };
   if (due > 0) {
     s.state = purpose === 'change' ? 'dispensing' : 'refunding';
     effects.push({ type: 'payout', amount: due });

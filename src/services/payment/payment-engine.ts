@@ -21,6 +21,7 @@ import {
   type SessionSettings,
 } from '../../payment/session.js';
 import { PayResult, PollResult } from '../../base/types.js';
+import { addOne } from '../../payment/cash-inventory.js';
 import type { SessionStore, StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { Logger } from '../log.js';
 
@@ -360,13 +361,16 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     const d = this.devices.dispenser;
     const owed = u.value - u.refunded - u.rest;
     let paid = 0;
+    // Every coin paid back is stored by value (the hoppers' side of the cash inventory) before the next.
+    let coins = u.coins ?? {};
     if (d && owed > 0) {
       await d.dispense(owed, async (v) => {
         paid += v;
-        await this.serial(() => this.store.saveUnattributed({ ...u, refunded: u.refunded + paid }));
+        coins = addOne(coins, v);
+        await this.serial(() => this.store.saveUnattributed({ ...u, refunded: u.refunded + paid, coins }));
       });
     }
-    await this.serial(() => this.store.saveUnattributed({ ...u, refunded: u.refunded + paid, rest: u.rest + owed - paid, done: true }));
+    await this.serial(() => this.store.saveUnattributed({ ...u, refunded: u.refunded + paid, rest: u.rest + owed - paid, done: true, coins }));
   }
 
   private async resumeSession(s: StoredSession): Promise<void> {

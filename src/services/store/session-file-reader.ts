@@ -12,11 +12,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoredSession, UnattributedCredit } from './session-store.js';
+import { newestLedger, type CashRecord, type StoredSession, type UnattributedCredit } from './session-store.js';
+import type { LedgerStamp } from '../../payment/cash-inventory.js';
 
 export interface DatafileSnapshot {
   sessions: StoredSession[];
   unattributed: UnattributedCredit[];
+  /** Collections, refills and openings still in the live store. */
+  cash: CashRecord[];
+  /** The cash inventory as last stored (the newest ledger stamp; seq 0 and empty when none). */
+  ledger: LedgerStamp;
   /** Lines that do not parse and are followed by a good line (corruption, not a torn tail). */
   corruptLines: string[];
   /** An unterminated last line (possible only mid-append, never acknowledged). */
@@ -28,7 +33,7 @@ export function readDatafile(dataDir: string): DatafileSnapshot {
   try {
     text = readFileSync(join(dataDir, 'sessions.db'), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { sessions: [], unattributed: [], corruptLines: [], tornTail: null };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { sessions: [], unattributed: [], cash: [], ledger: newestLedger([]), corruptLines: [], tornTail: null };
     throw e;
   }
   const lines = text.split('\n');
@@ -53,6 +58,8 @@ export function readDatafile(dataDir: string): DatafileSnapshot {
   return {
     sessions: docs.filter((d) => d.kind === 'session') as unknown as StoredSession[],
     unattributed: docs.filter((d) => d.kind === 'unattributed') as unknown as UnattributedCredit[],
+    cash: (docs.filter((d) => d.kind === 'cash') as unknown as CashRecord[]).sort((a, b) => a.ledger.seq - b.ledger.seq),
+    ledger: newestLedger(docs as { ledger?: LedgerStamp }[]),
     corruptLines,
     tornTail,
   };

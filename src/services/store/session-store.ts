@@ -9,10 +9,27 @@
  */
 import { join } from 'node:path';
 import type { Session } from '../../payment/session.js';
-import type { PayPointError } from '../../errors.js';
 import { DurableDatastore } from './durable-datastore.js';
 import type { TailRepair } from './torn-tail.js';
 import { Journal, journalDay } from './journal.js';
+import { ErrorCode, PayPointError } from '../../errors.js';
+import {
+  afterCollection,
+  afterRefill,
+  applyMoves,
+  checkCounts,
+  collectionFigures,
+  creditMoves,
+  emptyInventory,
+  emptyMoves,
+  movesDelta,
+  movesEmpty,
+  type CashInventory,
+  type CashMoves,
+  type CollectionFigures,
+  type Counts,
+  type LedgerStamp,
+} from '../../payment/cash-inventory.js';
 
 export type DeliveryState = 'pending' | 'delivered';
 
@@ -30,7 +47,8 @@ export interface OutboxState {
   deliveredAt: number | null;
 }
 
-export type StoredSession = Session & { kind: 'session'; outbox: OutboxState | null };
+/** `ledger`: the cash inventory after this version (payment/cash-inventory.ts), written in the same write. */
+export type StoredSession = Session & { kind: 'session'; outbox: OutboxState | null; ledger?: LedgerStamp };
 
 /** Money taken while no session could take it (a coin after the session ended): never lost, kept here. */
 export interface UnattributedCredit {
@@ -46,9 +64,64 @@ export interface UnattributedCredit {
   refunded: number;
   rest: number;
   done: boolean;
+  /** Coins paid back so far by value: the hoppers' side of the cash inventory. */
+  coins?: Counts;
+  ledger?: LedgerStamp;
 }
 
-type Doc = StoredSession | UnattributedCredit;
+/**
+ * A collection (cassette and box taken out), a refill (coins added to the hoppers) or an opening count
+ * (the hoppers' contents when the inventory starts): one document each, kept for ever (moved to the
+ * journal like sessions), carrying the inventory before and after it.
+ */
+export interface CashRecord {
+  _id: string;
+  kind: 'cash';
+  op: 'collection' | 'refill' | 'opening';
+  at: number;
+  /** Who: `login:<name>` (the status page's login) or `admin-secret` (the command line). */
+  by: string;
+  note: string;
+  /** Collections: counted, declared and their difference. */
+  collection: CollectionFigures | null;
+  /** Refills and openings: coins added to the hoppers by value. */
+  added: Counts | null;
+  before: CashInventory;
+  ledger: LedgerStamp;
+}
+
+/** Holds the inventory when every document that carried the newest stamp left the live store (archive). */
+export interface InventoryCheckpoint {
+  _id: 'cash-inventory';
+  kind: 'inventory';
+  at: number;
+  ledger: LedgerStamp;
+}
+
+type Doc = StoredSession | UnattributedCredit | CashRecord | InventoryCheckpoint;
+
+export interface CashOpInput {
+  at: number;
+  by: string;
+  note?: string;
+}
+
+/** What a session moved in total: its cash credits and the coins its payout paid. */
+export function sessionMoves(s: Pick<Session, 'credits' | 'payout'> | null | undefined): CashMoves {
+  return s ? creditMoves(s.credits, s.payout?.coins) : emptyMoves();
+}
+
+/** What an unattributed credit moved: the bill or coin taken, and the coins paid back. */
+export function unattributedMoves(u: UnattributedCredit | null | undefined): CashMoves {
+  return u ? creditMoves([{ source: u.source, value: u.value }], u.coins) : emptyMoves();
+}
+
+/** The newest ledger stamp among documents (the inventory now), or the empty inventory at seq 0. */
+export function newestLedger(docs: Iterable<{ ledger?: LedgerStamp }>): LedgerStamp {
+  let best: LedgerStamp = { seq: 0, inventory: emptyInventory() };
+  for (const d of docs) if (d.ledger && d.ledger.seq > best.seq) best = d.ledger;
+  return best;
+}
 
 export const ACTIVE_STATES = ['paying', 'dispensing', 'refunding'] as const;
 
@@ -67,7 +140,104 @@ export class SessionStore {
     await ds.db.ensureIndex({ fieldName: 'uid', sparse: true });
     const store = new SessionStore(ds, dataDir);
     for (const d of (await ds.db.find({ kind: 'session' })) as StoredSession[]) store.remember(d);
+    for (const u of (await ds.db.find({ kind: 'unattributed' })) as UnattributedCredit[]) store.credits.set(u._id, u);
+    store.ledger = newestLedger((await ds.db.find({})) as Doc[]);
     return store;
+  }
+
+  /**
+   * The cash inventory as last stored (the newest ledger stamp). Writes that move money go one at a
+   * time through `money`, each computing its stamp from the one before, and the figure here advances
+   * only after the write resolved (fsync'd).
+   */
+  private ledger: LedgerStamp = { seq: 0, inventory: emptyInventory() };
+  private moneyQueue: Promise<unknown> = Promise.resolve();
+  /** Unattributed credits as last stored (their previous version is needed for the inventory change). */
+  private readonly credits = new Map<string, UnattributedCredit>();
+
+  private money<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.moneyQueue.then(fn, fn);
+    this.moneyQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The stamp a new version of a document carries: a new one if it moved money, else its previous one. */
+  private stampFor(next: CashMoves, prev: CashMoves, prevStamp: LedgerStamp | undefined): LedgerStamp | undefined {
+    const delta = movesDelta(next, prev);
+    if (movesEmpty(delta)) return prevStamp;
+    return { seq: this.ledger.seq + 1, inventory: applyMoves(this.ledger.inventory, delta) };
+  }
+
+  private advance(stamp: LedgerStamp | undefined): void {
+    if (stamp && stamp.seq > this.ledger.seq) this.ledger = stamp;
+  }
+
+  /** The cash inside the unit now, per denomination (as last stored). */
+  inventory(): CashInventory {
+    return structuredClone(this.ledger.inventory);
+  }
+
+  /** The newest ledger stamp (sequence number and inventory). */
+  ledgerStamp(): LedgerStamp {
+    return structuredClone(this.ledger);
+  }
+
+  /** Collections, refills and openings still in the live store, oldest first. */
+  async cashRecords(): Promise<CashRecord[]> {
+    return (await this.ds.db.find({ kind: 'cash' }).sort({ at: 1, 'ledger.seq': 1 })) as CashRecord[];
+  }
+
+  /** Why money cannot be counted now (a session or an unattributed refund is moving it), or null. */
+  private busyWithMoney(): string | null {
+    for (const d of this.live.values()) if ((ACTIVE_STATES as readonly string[]).includes(d.state)) return `payment session ${d.uid} is open (${d.state})`;
+    for (const u of this.credits.values()) if (!u.done) return `an unattributed ${u.source} of ${u.value} is being paid back`;
+    return null;
+  }
+
+  private async addCash(op: CashRecord['op'], input: CashOpInput, figures: CollectionFigures | null, added: Counts | null, after: CashInventory): Promise<CashRecord> {
+    const rec: CashRecord = {
+      _id: `cash-${input.at.toString(36)}-${(this.ledger.seq + 1).toString(36)}`,
+      kind: 'cash',
+      op,
+      at: input.at,
+      by: input.by,
+      note: input.note ?? '',
+      collection: figures,
+      added,
+      before: this.inventory(),
+      ledger: { seq: this.ledger.seq + 1, inventory: after },
+    };
+    await this.ds.db.insert(rec);
+    this.advance(rec.ledger);
+    return rec;
+  }
+
+  /**
+   * Records a collection: the cassette and the cash box were emptied. `declared` is what the operator
+   * says they took (per denomination); the difference against what the unit counted is kept. Refused
+   * (CashSessionOpen) while money is moving.
+   */
+  recordCollection(input: CashOpInput & { declared: Counts }): Promise<CashRecord> {
+    return this.money(async () => {
+      const bad = checkCounts(input.declared);
+      if (bad) throw new PayPointError(ErrorCode.CashInvalidCounts, `collection: ${bad}`, { field: 'declared' });
+      const busy = this.busyWithMoney();
+      if (busy) throw new PayPointError(ErrorCode.CashSessionOpen, `collection refused: ${busy}`, {});
+      const inv = this.ledger.inventory;
+      return this.addCash('collection', input, collectionFigures(inv, input.declared), null, afterCollection(inv));
+    });
+  }
+
+  /** Records coins added to the hoppers (`opening`: the first count of what they hold). */
+  recordRefill(input: CashOpInput & { added: Counts; opening?: boolean; allowed?: number[] }): Promise<CashRecord> {
+    return this.money(async () => {
+      const bad = checkCounts(input.added, input.allowed);
+      if (bad) throw new PayPointError(ErrorCode.CashInvalidCounts, `refill: ${bad}`, { field: 'added' });
+      if (Object.values(input.added).every((n) => n === 0)) throw new PayPointError(ErrorCode.CashInvalidCounts, 'refill: no coins added', { field: 'added' });
+      const busy = this.busyWithMoney();
+      if (busy) throw new PayPointError(ErrorCode.CashSessionOpen, `refill refused: ${busy}`, {});
+      return this.addCash(input.opening ? 'opening' : 'refill', input, null, { ...input.added }, afterRefill(this.ledger.inventory, input.added));
+    });
   }
 
   /**
@@ -101,24 +271,38 @@ export class SessionStore {
 
   /** Stores a new session; resolves after fsync. */
   async insert(s: Session): Promise<void> {
-    const doc = SessionStore.toDoc(s, null);
-    await this.ds.db.insert(doc as Doc);
-    this.remember(doc);
+    return this.money(async () => {
+      const doc = SessionStore.toDoc(s, null);
+      const ledger = this.stampFor(sessionMoves(s), emptyMoves(), undefined);
+      if (ledger) doc.ledger = ledger;
+      await this.ds.db.insert(doc as Doc);
+      this.advance(ledger);
+      this.remember(doc);
+    });
   }
 
   /**
    * Stores a session's new version; resolves after fsync. When the version carries a report for the
    * first time, the report is queued in the same write.
    */
-  async save(s: Session, prevOutbox: OutboxState | null, now: number): Promise<StoredSession> {
+  save(s: Session, prevOutbox: OutboxState | null, now: number): Promise<StoredSession> {
+    return this.money(() => this.saveNow(s, prevOutbox, now));
+  }
+
+  private async saveNow(s: Session, prevOutbox: OutboxState | null, now: number): Promise<StoredSession> {
     const outbox: OutboxState | null =
       prevOutbox ??
       (s.report
         ? { state: 'pending', queuedAt: now, attempts: 0, nextAttemptAt: now, lastErrorClass: null, lastError: null, lastAttemptAt: null, refusals: 0, deliveredAt: null }
         : null);
     const doc = SessionStore.toDoc(s, outbox);
+    const prev = this.live.get(s._id) ?? ((await this.get(s._id)) as StoredSession | null);
+    const ledger = this.stampFor(sessionMoves(s), sessionMoves(prev), prev?.ledger);
+    if (ledger) doc.ledger = ledger;
+    else delete doc.ledger;
     const n = await this.ds.db.update({ _id: s._id }, doc as Doc, {});
     if (n !== 1) throw new Error(`session ${s._id} not in store`);
+    this.advance(ledger);
     this.remember(doc);
     return doc;
   }
@@ -155,12 +339,28 @@ export class SessionStore {
     if (d) this.remember({ ...d, outbox });
   }
 
-  async addUnattributed(c: UnattributedCredit): Promise<void> {
-    await this.ds.db.insert(c);
+  addUnattributed(c: UnattributedCredit): Promise<void> {
+    return this.money(async () => {
+      const doc: UnattributedCredit = { ...c };
+      const ledger = this.stampFor(unattributedMoves(doc), emptyMoves(), undefined);
+      if (ledger) doc.ledger = ledger;
+      await this.ds.db.insert(doc);
+      this.advance(ledger);
+      this.credits.set(doc._id, doc);
+    });
   }
 
-  async saveUnattributed(c: UnattributedCredit): Promise<void> {
-    await this.ds.db.update({ _id: c._id }, c, {});
+  saveUnattributed(c: UnattributedCredit): Promise<void> {
+    return this.money(async () => {
+      const prev = this.credits.get(c._id) ?? null;
+      const doc: UnattributedCredit = { ...c };
+      const ledger = this.stampFor(unattributedMoves(doc), unattributedMoves(prev), prev?.ledger);
+      if (ledger) doc.ledger = ledger;
+      else delete doc.ledger;
+      await this.ds.db.update({ _id: c._id }, doc, {});
+      this.advance(ledger);
+      this.credits.set(doc._id, doc);
+    });
   }
 
   async unattributed(): Promise<UnattributedCredit[]> {
@@ -214,15 +414,26 @@ export class SessionStore {
     return this.ds.compact();
   }
 
+  /** Documents in the live store (the inventory checkpoint, bookkeeping only, not counted). */
   async count(): Promise<number> {
-    return this.ds.db.count({});
+    return this.ds.db.count({ kind: { $ne: 'inventory' } });
   }
 
   /**
    * Moves sessions out of the live store into the daily journal: finished, created before `olderThan`,
    * and with no report or a delivered one. Returns how many moved.
    */
-  async archive(olderThan: number): Promise<number> {
+  archive(olderThan: number): Promise<number> {
+    return this.money(() => this.archiveNow(olderThan));
+  }
+
+  private async archiveNow(olderThan: number): Promise<number> {
+    // The documents about to leave may carry the newest ledger stamp: keep the inventory in the live
+    // store first (its own document, same stamp), so the removals below cannot take it away.
+    if (this.ledger.seq > 0) {
+      const cp: InventoryCheckpoint = { _id: 'cash-inventory', kind: 'inventory', at: olderThan, ledger: this.ledger };
+      await this.ds.db.update({ _id: cp._id }, cp, { upsert: true });
+    }
     const docs = (await this.ds.db.find({
       kind: 'session',
       state: { $in: ['paid', 'cancelled'] },
@@ -243,8 +454,17 @@ export class SessionStore {
     if (done.length) {
       await this.journal.append(journalDay(olderThan), done);
       await this.ds.db.remove({ _id: { $in: done.map((d) => d._id) } }, { multi: true });
+      for (const d of done) this.credits.delete(d._id);
     }
-    if (docs.length + done.length > 0) await this.ds.compact();
-    return docs.length + done.length;
+    const cash = (await this.ds.db.find({ kind: 'cash', at: { $lt: olderThan } })) as CashRecord[];
+    const cashByDay = new Map<string, CashRecord[]>();
+    for (const c of cash) cashByDay.set(journalDay(c.at), [...(cashByDay.get(journalDay(c.at)) ?? []), c]);
+    for (const [day, list] of cashByDay) {
+      await this.journal.append(day, list);
+      await this.ds.db.remove({ _id: { $in: list.map((d) => d._id) } }, { multi: true });
+    }
+    const moved = docs.length + done.length + cash.length;
+    if (moved > 0) await this.ds.compact();
+    return moved;
   }
 }
