@@ -1,5 +1,5 @@
 /**
- * What the list of open cases (payment/open-cases.ts) is made from, read from a data directory's files
+ * What the list of open cases (payment/open-cases.ts) and the totals (payment/daily-totals.ts) are made from, read from a data directory's files
  * without opening the store (no lock, nothing written; see session-file-reader.ts for why that is safe
  * while the daemon runs): live sessions and credits, those moved to the daily journal, the card
  * driver's journal, and the settlement ledger.
@@ -11,11 +11,11 @@ import { readVtkOpRecords, type VtkOpRecord } from '../../drivers/vtk/vtk-op-jou
 import { Journal } from './journal.js';
 import { readDatafile } from './session-file-reader.js';
 import { readSettlements } from './settlement-ledger.js';
-import type { StoredSession, UnattributedCredit } from './session-store.js';
+import type { CashRecord, StoredSession, UnattributedCredit } from './session-store.js';
 
 export const VTK_JOURNAL_FILE = 'vtk-ops.json';
 
-type JournalDoc = StoredSession | UnattributedCredit;
+type JournalDoc = StoredSession | UnattributedCredit | CashRecord;
 
 /**
  * A day of the journal is appended to, never rewritten: its documents are read again only when its
@@ -50,27 +50,36 @@ export class JournalCache {
 
 /**
  * `live`: the live store's documents; read from the datafile when not given (the command line), from the
- * open store in the daemon.
+ * open store in the daemon (where `withRest` is enough for the cases: `documents()` for the totals).
  */
+export interface StoredRecords extends Omit<CaseInputs, 'cardOps' | 'sessions' | 'unattributed'> {
+  sessions: StoredSession[];
+  unattributed: UnattributedCredit[];
+  cash: CashRecord[];
+  cardOps: VtkOpRecord[];
+}
+
 export async function readCaseInputs(
   dataDir: string,
   cache = new JournalCache(new Journal(join(dataDir, 'journal'))),
-  live: { sessions: StoredSession[]; unattributed: UnattributedCredit[] } = readDatafile(dataDir),
-): Promise<Omit<CaseInputs, 'cardOps'> & { cardOps: VtkOpRecord[] }> {
+  live: { sessions: StoredSession[]; unattributed: UnattributedCredit[]; cash?: CashRecord[] } = readDatafile(dataDir),
+): Promise<StoredRecords> {
   const sessions = new Map<string, StoredSession>();
   const credits = new Map<string, UnattributedCredit>();
-  {
-    for (const d of await cache.all()) {
-      if (d.kind === 'session') sessions.set(d._id, d);
-      else if (d.kind === 'unattributed') credits.set(d._id, d);
-    }
+  const cash = new Map<string, CashRecord>();
+  for (const d of await cache.all()) {
+    if (d.kind === 'session') sessions.set(d._id, d);
+    else if (d.kind === 'unattributed') credits.set(d._id, d);
+    else if (d.kind === 'cash') cash.set(d._id, d);
   }
   // The live store wins over a journal copy (a move repeated after a crash).
   for (const s of live.sessions) sessions.set(s._id, s);
   for (const u of live.unattributed) credits.set(u._id, u);
+  for (const c of live.cash ?? []) cash.set(c._id, c);
   return {
     sessions: [...sessions.values()],
     unattributed: [...credits.values()],
+    cash: [...cash.values()],
     cardOps: readVtkOpRecords(join(dataDir, VTK_JOURNAL_FILE)),
     settlements: readSettlements(dataDir),
   };

@@ -367,6 +367,11 @@ export class SessionStore {
     return (await this.ds.db.find({ kind: 'unattributed' }).sort({ at: 1 })) as UnattributedCredit[];
   }
 
+  /** The live store's sessions, credits and cash records as last stored (for the totals; no query). */
+  async documents(): Promise<{ sessions: StoredSession[]; unattributed: UnattributedCredit[]; cash: CashRecord[] }> {
+    return { sessions: [...this.live.values()], unattributed: [...this.credits.values()], cash: await this.cashRecords() };
+  }
+
   /** Finished sessions with a rest amount owed to the customer (payment/open-cases.ts). */
   async withRest(): Promise<StoredSession[]> {
     return (await this.ds.db.find({ kind: 'session', state: { $in: ['paid', 'cancelled'] }, 'payout.rest': { $gt: 0 } })) as StoredSession[];
