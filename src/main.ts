@@ -85,7 +85,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => engine.stop());
 
     // Owed change and unknown card outcomes, and how people settled them (`paypoint settle`).
-    const cases = new OpenCaseMonitor(dataDir, store, devices.card, log);
+    const cases = new OpenCaseMonitor(dataDir, store, devices.card, log, opts.now);
     const refreshCases = () => cases.refresh().catch((e) => log.error({ err: { message: (e as Error).message } }, 'open cases: refresh failed'));
     await refreshCases();
     const casesTimer = setInterval(() => void refreshCases(), CASES_EVERY_MS);

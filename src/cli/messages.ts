@@ -150,6 +150,31 @@ const D = {
   'settle.err.313': { en: (p) => `${p.id}: HOW must be ${p.hows}`, ru: (p) => `${p.id}: HOW должен быть ${p.hows}` },
   'settle.err.314': { en: (p) => `${p.field}: ${p.why}`, ru: (p) => `${p.field}: ${p.field === '--by' ? '1-64 буквы, цифры, пробелы и . _ @ -' : 'не больше 200 символов, без управляющих'}` },
 
+  // --- totals ---
+  'cmd.totals': {
+    en: 'totals of a day or since the last collection: payments by cash and card, change, rest owed, cancels and refunds, money outside a session, collections, refills, and whether the cash inside adds up per denomination',
+    ru: 'итоги за день или с последней инкассации: оплаты наличными и картой, сдача, долги покупателям, отмены и возвраты, деньги вне сессии, инкассации, пополнения и сходится ли наличность по номиналам',
+  },
+  'totals.opt.day': { en: 'the day YYYY-MM-DD (local time; default today)', ru: 'день ГГГГ-ММ-ДД (местное время; по умолчанию сегодня)' },
+  'totals.opt.since': { en: 'since the last collection instead of a day', ru: 'с последней инкассации вместо дня' },
+  'totals.exit.1': { en: 'the cash inside does not add up (the differences are printed)', ru: 'наличность не сходится (расхождения выводятся)' },
+  'totals.err.day': { en: (p) => `--day: not a date YYYY-MM-DD: ${p.v}`, ru: (p) => `--day: не дата ГГГГ-ММ-ДД: ${p.v}` },
+  'totals.err.both': { en: '--day or --since-collection, not both', ru: '--day или --since-collection, но не оба сразу' },
+  'totals.head.day': { en: (p) => `totals for ${p.day} (local time)`, ru: (p) => `итоги за ${p.day} (местное время)` },
+  'totals.head.since': { en: (p) => `totals since the last collection (${p.at})`, ru: (p) => `итоги с последней инкассации (${p.at})` },
+  'totals.head.since-none': { en: 'totals since the first record (no collection yet)', ru: 'итоги с первой записи (инкассаций ещё не было)' },
+  'totals.paid-cash': { en: (p) => `paid in cash:           ${p.n}, ${p.sum}`, ru: (p) => `оплачено наличными:     ${p.n}, ${p.sum}` },
+  'totals.paid-card': { en: (p) => `paid by card:           ${p.n}, ${p.sum}`, ru: (p) => `оплачено картой:        ${p.n}, ${p.sum}` },
+  'totals.change': { en: (p) => `change given:           ${p.sum}`, ru: (p) => `выдано сдачи:           ${p.sum}` },
+  'totals.rest': { en: (p) => `rest owed:              ${p.n} sessions, ${p.sum} (settled ${p.settled})`, ru: (p) => `не выдано покупателям:  сессий ${p.n}, ${p.sum} (урегулировано ${p.settled})` },
+  'totals.cancelled': { en: (p) => `cancelled:              ${p.n} (${p.cash} with cash), refunded ${p.sum}`, ru: (p) => `отменено:               ${p.n} (с наличными ${p.cash}), возвращено ${p.sum}` },
+  'totals.unattributed': { en: (p) => `money outside a session: ${p.n}, ${p.sum} taken, ${p.back} paid back, ${p.rest} owed`, ru: (p) => `деньги вне сессии:      ${p.n}, принято ${p.sum}, возвращено ${p.back}, долг ${p.rest}` },
+  'totals.collections': { en: (p) => `collections:            ${p.n}, counted ${p.counted}, declared ${p.declared}, difference ${p.diff}`, ru: (p) => `инкассации:             ${p.n}, подсчитано ${p.counted}, заявлено ${p.declared}, разница ${p.diff}` },
+  'totals.refills': { en: (p) => `refills:                ${p.n}, ${p.sum}`, ru: (p) => `пополнения хопперов:    ${p.n}, ${p.sum}` },
+  'totals.table': { en: 'value\topening\ttaken\trefilled\tchange\trefunds\tcollected\tmust be inside\tinside\tdifference', ru: 'номинал\tначало\tпринято\tпополнено\tсдача\tвозвраты\tинкассировано\tдолжно быть\tвнутри\tразница' },
+  'totals.adds-up': { en: (p) => `cash inside: must be ${p.expected}, counted ${p.inside}: ADDS UP`, ru: (p) => `наличность: должно быть ${p.expected}, подсчитано ${p.inside}: СХОДИТСЯ` },
+  'totals.no-add-up': { en: (p) => `cash inside: must be ${p.expected}, counted ${p.inside}: DOES NOT ADD UP (difference ${p.diff})`, ru: (p) => `наличность: должно быть ${p.expected}, подсчитано ${p.inside}: НЕ СХОДИТСЯ (разница ${p.diff})` },
+
   // --- processing check prefixes ---
   'check.ok': { en: 'ok  ', ru: 'ok  ' },
   'check.warn': { en: 'warn', ru: 'внимание' },

@@ -133,6 +133,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       lastImport,
       notify: { enabled: notifier.enabled, watchdogMs: notifier.watchdogMs },
       cases: host.cases ? { ...host.cases.cases(), lateReversed: host.cases.lateReversed() } : undefined,
+      totals: host.cases?.totals() ?? null,
     });
   };
 

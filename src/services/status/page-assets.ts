@@ -30,6 +30,7 @@ export function pageHtml(defaultLang: 'ru' | 'en'): string {
   <section><h2 data-t="cash"></h2><table id="cash"></table></section>
   <section><h2 data-t="outbox"></h2><div id="outbox"></div></section>
   <section class="wide" id="cases"></section>
+  <section class="wide" id="totals"></section>
   <section class="wide"><h2 data-t="sessions"></h2><table id="sessions"></table></section>
   <section><h2 data-t="network"></h2><div id="network"></div></section>
   <section><h2 data-t="clock"></h2><div id="clock"></div></section>

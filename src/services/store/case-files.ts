@@ -50,7 +50,7 @@ export class JournalCache {
 
 /**
  * `live`: the live store's documents; read from the datafile when not given (the command line), from the
- * open store in the daemon (where `withRest` is enough for the cases: `documents()` for the totals).
+ * open store in the daemon (SessionStore.documents()).
  */
 export interface StoredRecords extends Omit<CaseInputs, 'cardOps' | 'sessions' | 'unattributed'> {
   sessions: StoredSession[];

@@ -372,11 +372,6 @@ export class SessionStore {
     return { sessions: [...this.live.values()], unattributed: [...this.credits.values()], cash: await this.cashRecords() };
   }
 
-  /** Finished sessions with a rest amount owed to the customer (payment/open-cases.ts). */
-  async withRest(): Promise<StoredSession[]> {
-    return (await this.ds.db.find({ kind: 'session', state: { $in: ['paid', 'cancelled'] }, 'payout.rest': { $gt: 0 } })) as StoredSession[];
-  }
-
   /** Sessions that carry a report (pending or delivered), for the outbox figures. */
   async withOutbox(): Promise<StoredSession[]> {
     return (await this.ds.db.find({ kind: 'session', outbox: { $ne: null } })) as StoredSession[];
