@@ -179,6 +179,21 @@ function hopperLevelStore(dataDir: string, log: Logger): { initial: Record<numbe
   };
 }
 
+/**
+ * Bills the fitted drop cassette holds, from the board profile (docs/design.md, "Running low and full"),
+ * also when the validator is simulated: the unit's profile says what is fitted. Null: not known.
+ */
+export async function cassetteCapacity(config: Config, log: Logger): Promise<number | null> {
+  if (config.devices.bill === 'none') return null;
+  try {
+    const { loadBoardProfile } = await import('./drivers/board/profile.js');
+    return (await loadBoardProfile(profilePath(config.devices.board_profile))).billValidator?.cassetteCapacity ?? null;
+  } catch (e) {
+    log.warn({ profile: config.devices.board_profile, err: { message: (e as Error).message } }, 'board profile unreadable: cassette capacity unknown');
+    return null;
+  }
+}
+
 export async function assembleDevices(config: Config, log: Logger): Promise<AssembledDevices> {
   const dev = config.devices;
   const cfg = dev.sim;

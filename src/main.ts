@@ -4,7 +4,8 @@
  */
 import type { Config } from './config/schema.js';
 import type { PaymentDevices } from './drivers/interfaces.js';
-import { assembleDevices } from './device-assembly.js';
+import { assembleDevices, cassetteCapacity } from './device-assembly.js';
+import { CashService } from './services/cash/cash-service.js';
 import { attachAppliance, type Appliance } from './services/appliance/appliance.js';
 import { createLogger, type Logger } from './services/log.js';
 import { PaymentEngine } from './services/payment/payment-engine.js';
@@ -25,6 +26,8 @@ export interface Daemon {
   config: Config;
   store: SessionStore;
   engine: PaymentEngine;
+  /** The cash inventory's collections and refills (docs/design.md, "Cash inventory"). */
+  cash: CashService;
   /** The report outbox's delivery worker (contract 3); its snapshot() is for the status page. */
   reports: DeliveryWorker;
   soap: PosSoapServer;
@@ -80,9 +83,12 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       uidMemoryMs: config.storage.uid_memory_h * HOUR,
       log,
       now: opts.now,
+      cash: { usualBill: config.cash.usual_bill || null, cassetteCapacity: await cassetteCapacity(config, log) },
     });
     await engine.start();
     cleanups.push(() => engine.stop());
+    const cash = new CashService({ store, engine, devices, log, now: opts.now });
+    await cash.openIfNew();
 
     // Owed change and unknown card outcomes, and how people settled them (`paypoint settle`).
     const cases = new OpenCaseMonitor(dataDir, store, devices.card, log, opts.now);
@@ -144,7 +150,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => clearInterval(housekeeping));
 
     // --- the appliance (docs/appliance.md), attached once the store is loaded and SOAP listens (READY=1 means that).
-    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log, cases }, { version: VERSION });
+    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log, cash, cases }, { version: VERSION });
     if (appliance) cleanups.push(() => appliance.stop());
     // ---
 
@@ -157,6 +163,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       config,
       store,
       engine,
+      cash,
       reports,
       soap,
       devices,

@@ -138,6 +138,23 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
     .option('--run-dir <DIR>', ru ? 'каталог для точки монтирования' : 'directory for the mount point')
     .action(run('usb-import', async (target: string, o: Record<string, string | undefined>) => (await import('./usb-import.js')).usbImportCommand(ctx, target, o)));
 
+  const cash = cfgOpts(program.command('cash').description(t(ctx, 'cmd.cash')), ['config', 'data-dir'])
+    .option('--json', ru ? 'вывод в JSON' : 'JSON output')
+    .action(run('cash', async (o: Record<string, string | boolean | undefined>) => (await import('./cmd-cash.js')).cashShow(ctx, o)));
+  cash.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
+  const cashExits: Array<[number, MessageKey]> = [[0, 'exit.0'], [1, 'exit.cash.1'], [2, 'exit.2']];
+  for (const action of ['collect', 'refill'] as const) {
+    const c = cfgOpts(leaf(cash, `${action} [VALUE=COUNT...]`, action === 'collect' ? 'cmd.cash.collect' : 'cmd.cash.refill', cashExits), ['config', 'status-port'])
+      .option('--note <TEXT>', ru ? 'примечание к записи' : 'a note kept with the record')
+      .option('--url <URL>', ru ? 'страница состояния службы (по умолчанию http://127.0.0.1:<status.port>/)' : 'the daemon\'s status page (default http://127.0.0.1:<status.port>/)')
+      .option('--secret-file <FILE>', ru ? 'файл с секретом администратора (иначе переменная PAYPOINT_ADMIN_SECRET)' : 'file holding the admin secret (else the PAYPOINT_ADMIN_SECRET variable)')
+      .option('--login <LOGIN>', ru ? 'логин страницы состояния вместо секрета' : 'the status page login instead of the secret')
+      .option('--password <PASSWORD>', ru ? 'пароль (или переменная PAYPOINT_PASSWORD)' : 'password (or the PAYPOINT_PASSWORD variable)');
+    if (action === 'collect') c.option('--as-counted', ru ? 'изъято ровно то, что посчитал терминал' : 'you took exactly what the unit counted');
+    // `paypoint cash` has --config and --data-dir too: given after `collect`, commander gives them to the parent.
+    c.action(run(`cash ${action}`, async (args: string[], _o: unknown, cmd: Command) => (await import('./cmd-cash.js')).cashAction(ctx, action, args, cmd.optsWithGlobals())));
+  }
+
   const hw = program.command('hw').description(t(ctx, 'cmd.hw'));
   hw.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
   leaf(hw, 'pulses <LINE>', 'cmd.hw.pulses', std)

@@ -69,6 +69,51 @@ const D = {
   'exit.serve.0': { en: 'stopped by SIGTERM or SIGINT', ru: 'остановлена сигналом SIGTERM или SIGINT' },
   'exit.serve.1': { en: 'could not start (configuration, port or data directory)', ru: 'не удалось запустить (конфигурация, порт или каталог данных)' },
 
+  'cmd.cash': {
+    en: 'the cash inside the unit per denomination (cassette, cash box, hoppers); works with the daemon running or stopped',
+    ru: 'наличные внутри терминала по номиналам (кассета, ящик для монет, хопперы); служба может работать или быть остановлена',
+  },
+  'cmd.cash.collect': {
+    en: 'record a collection: what you took, VALUE=COUNT ... (kopecks: 5000=3 is three 50-rouble bills); zeroes the cassette and box counts',
+    ru: 'записать инкассацию: что изъято, НОМИНАЛ=КОЛИЧЕСТВО ... (в копейках: 5000=3 — три купюры по 50 ₽); обнуляет счётчики кассеты и ящика',
+  },
+  'cmd.cash.refill': {
+    en: 'record coins added to the hoppers: VALUE=COUNT ... (kopecks: 1000=50 is fifty 10-rouble coins)',
+    ru: 'записать пополнение хопперов: НОМИНАЛ=КОЛИЧЕСТВО ... (в копейках: 1000=50 — пятьдесят монет по 10 ₽)',
+  },
+  'exit.cash.1': { en: 'refused (a payment is open, bad counts, wrong secret) or the daemon did not answer', ru: 'отказ (идёт оплата, неверные количества, неверный секрет) или служба не ответила' },
+
+  // --- cash ---
+  'cash.cassette': { en: (p) => `bill cassette: ${p.n} bills, ${p.sum} (capacity ${p.cap}: ${p.level})`, ru: (p) => `кассета купюр: ${p.n} шт., ${p.sum} (вместимость ${p.cap}: ${p.level})` },
+  'cash.box': { en: (p) => `coin box: ${p.sum}`, ru: (p) => `ящик для монет: ${p.sum}` },
+  'cash.hoppers': { en: (p) => `hoppers: ${p.sum}`, ru: (p) => `хопперы: ${p.sum}` },
+  'cash.row': { en: (p) => `  ${p.value} × ${p.n} = ${p.sum}`, ru: (p) => `  ${p.value} × ${p.n} = ${p.sum}` },
+  'cash.level.ok': { en: 'ok', ru: 'в норме' },
+  'cash.level.nearly-full': { en: 'NEARLY FULL', ru: 'ПОЧТИ ПОЛНА' },
+  'cash.level.full': { en: 'FULL: collect', ru: 'ПОЛНА: нужна инкассация' },
+  'cash.level.unknown': { en: 'unknown', ru: 'неизвестно' },
+  'cash.recent': { en: 'last collections and refills:', ru: 'последние инкассации и пополнения:' },
+  'cash.now': { en: 'inside now:', ru: 'теперь внутри:' },
+  'cash.rec.collection': {
+    en: (p) => `${p.at} collection by ${p.by}: counted ${p.counted}, taken (declared) ${p.declared}, difference ${p.diff}`,
+    ru: (p) => `${p.at} инкассация (${p.by}): посчитано ${p.counted}, изъято (со слов) ${p.declared}, расхождение ${p.diff}`,
+  },
+  'cash.rec.diff': { en: (p) => `  difference ${p.value}: ${p.n}`, ru: (p) => `  расхождение ${p.value}: ${p.n}` },
+  'cash.rec.refill': { en: (p) => `${p.at} refill by ${p.by}: ${p.sum} added to the hoppers`, ru: (p) => `${p.at} пополнение (${p.by}): в хопперы добавлено ${p.sum}` },
+  'cash.rec.opening': { en: (p) => `${p.at} opening count (${p.by}): ${p.sum} in the hoppers`, ru: (p) => `${p.at} начальный остаток (${p.by}): в хопперах ${p.sum}` },
+  'cash.rec.note': { en: (p) => `  note: ${p.note}`, ru: (p) => `  примечание: ${p.note}` },
+  'cash.err.pair': { en: (p) => `not VALUE=COUNT (kopecks=count): ${p.a}`, ru: (p) => `не НОМИНАЛ=КОЛИЧЕСТВО (копейки=штуки): ${p.a}` },
+  'cash.err.collect-empty': { en: 'say what you took: VALUE=COUNT ... (kopecks), or --as-counted', ru: 'укажите, что изъято: НОМИНАЛ=КОЛИЧЕСТВО ... (в копейках) или --as-counted' },
+  'cash.err.refill-empty': { en: 'say what you added: VALUE=COUNT ... (kopecks)', ru: 'укажите, что добавлено: НОМИНАЛ=КОЛИЧЕСТВО ... (в копейках)' },
+  'cash.err.as-counted': { en: '--as-counted takes no VALUE=COUNT', ru: '--as-counted указывается без НОМИНАЛ=КОЛИЧЕСТВО' },
+  'cash.err.password': { en: '--login needs --password or PAYPOINT_PASSWORD', ru: 'для --login нужен --password или переменная PAYPOINT_PASSWORD' },
+  'cash.err.secret': {
+    en: 'the admin secret is needed: PAYPOINT_ADMIN_SECRET or --secret-file FILE (or the status page login: --login)',
+    ru: 'нужен секрет администратора: PAYPOINT_ADMIN_SECRET или --secret-file ФАЙЛ (или логин страницы состояния: --login)',
+  },
+  'cash.err.url': { en: (p) => `--url: not an address: ${p.url}`, ru: (p) => `--url: не адрес: ${p.url}` },
+  'cash.err.unreachable': { en: (p) => `the daemon's status port ${p.url} does not answer: ${p.why}`, ru: (p) => `порт страницы состояния службы ${p.url} не отвечает: ${p.why}` },
+
   // --- common errors ---
   'err.usage.hint': { en: (p) => `(see: paypoint ${p.cmd ? p.cmd + ' ' : ''}--help)`, ru: (p) => `(справка: paypoint ${p.cmd ? p.cmd + ' ' : ''}--help)` },
   'err.no-data-dir': { en: (p) => `no data directory ${p.dir} (give --data-dir or --config of the unit)`, ru: (p) => `нет каталога данных ${p.dir} (укажите --data-dir или --config терминала)` },

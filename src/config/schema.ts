@@ -214,6 +214,16 @@ export const UnitSchema = z
   })
   .strict();
 
+export const CashSchema = z
+  .object({
+    usual_bill: kopecks()
+      .default(100_000)
+      .describe(
+        'The bill customers usually pay with, kopecks (default 100 000 = 1000 RUB; 0: never). The hoppers are "low" when they cannot pay the largest change it may need (the bill minus the smallest coin): shown, LED, metric.',
+      ),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     pos: PosSchema.default(PosSchema.parse({})),
@@ -225,6 +235,7 @@ export const ConfigSchema = z
     status: StatusSchema.default(StatusSchema.parse({})),
     led: LedSchema.default(LedSchema.parse({})),
     unit: UnitSchema.default(UnitSchema.parse({})),
+    cash: CashSchema.default(CashSchema.parse({})),
   })
   .strict();
 

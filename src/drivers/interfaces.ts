@@ -33,6 +33,13 @@ export interface CashAcceptor {
   denominations(): number[];
   /** Opens or closes the acceptor (inhibit line, CCNET ENABLE BILL TYPES). */
   setEnabled(enabled: boolean): Promise<void>;
+  /**
+   * Narrows what an open acceptor takes to the values `accepts` allows (null: all it can). Asked again
+   * whenever the acceptor applies its enable state, so a validator that learns its values later (a CCNET
+   * bill table) is narrowed too. A bill validator closes the other bill types (CCNET ENABLE BILL TYPES);
+   * an acceptor without per-value control has no such method, and the caller closes it whole instead.
+   */
+  setAccepted?(accepts: ((value: number) => boolean) | null): Promise<void>;
   /** Called for every credit; the driver acknowledges only after the promise resolves. */
   onCredit(handler: (credit: CashCredit) => Promise<void>): void;
   /** Called when a bill waits in escrow (bill validators only); the domain decides stack or return. */
@@ -60,6 +67,8 @@ export interface ChangeDispenser {
   payable(amount: number): number;
   /** Coins held, by value in kopecks. */
   levels(): Record<number, number>;
+  /** The technician added `added` coins of `value` (a recorded refill): levels up, an empty hopper usable again. */
+  refill?(value: number, added: number): void;
   health(): DeviceHealth;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -46,6 +46,9 @@ const ProviderSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
+/** Bills the fitted drop cassette holds (the cassette full state: docs/design.md, "Running low and full"). */
+const CassetteCapacity = z.number().int().min(1).max(100_000).nullable().default(null).describe('Bills the fitted drop cassette holds; null: unknown (never called full)');
+
 const PulseAcceptorSchema = z
   .object({
     pulse: LineRefSchema,
@@ -86,9 +89,10 @@ export const BoardProfileSchema = z
             baudRate: z.number().int().default(9600),
             address: z.number().int().min(1).max(15).default(3),
             country: z.string().length(3).nullable().default(null),
+            cassetteCapacity: CassetteCapacity,
           })
           .strict(),
-        PulseAcceptorSchema.extend({ type: z.literal('pulse') }).strict(),
+        PulseAcceptorSchema.extend({ type: z.literal('pulse'), cassetteCapacity: CassetteCapacity }).strict(),
       ])
       .nullable()
       .default(null),

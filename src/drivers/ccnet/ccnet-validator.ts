@@ -79,6 +79,8 @@ export class CcnetBillValidator implements CashAcceptor {
   private creditHandler: ((c: CashCredit) => Promise<void>) | null = null;
   private escrowHandler: ((value: number) => Promise<EscrowDecision>) | null = null;
   private wantEnabled = false;
+  /** Which values the domain leaves open in this payment (null: all usable ones). */
+  private accepts: ((value: number) => boolean) | null = null;
   private sentEnable: { enabled: boolean; at: number } | null = null;
   private phase: Phase = 'stopped';
   private table: BillTypeEntry[] | null = null;
@@ -143,6 +145,11 @@ export class CcnetBillValidator implements CashAcceptor {
 
   onEscrow(handler: (value: number) => Promise<EscrowDecision>): void {
     this.escrowHandler = handler;
+  }
+
+  async setAccepted(accepts: ((value: number) => boolean) | null): Promise<void> {
+    this.accepts = accepts;
+    if (this.phase === 'ready') await this.applyEnable().catch((e) => this.log.warn({ device: this.name, err: String(e) }, 'ccnet: enable not applied yet'));
   }
 
   async setEnabled(enabled: boolean): Promise<void> {
@@ -323,13 +330,22 @@ export class CcnetBillValidator implements CashAcceptor {
   /** The validator says it is closed while it should be open, or the reverse, and we did not just tell it. */
   private enableStale(kind: 'disabled' | 'idling'): boolean {
     const open = kind === 'idling';
-    if (open === this.wantEnabled) return false;
-    return !this.sentEnable || this.sentEnable.enabled !== this.wantEnabled || Date.now() - this.sentEnable.at > 1_000;
+    // Open with every bill type narrowed away is closed: the validator says UNIT DISABLED then.
+    const want = this.wantMask() !== 0;
+    if (open === want) return false;
+    return !this.sentEnable || this.sentEnable.enabled !== want || Date.now() - this.sentEnable.at > 1_000;
+  }
+
+  /** The ENABLE BILL TYPES mask wanted now: the usable types, narrowed to the values left open. */
+  private wantMask(): number {
+    if (!this.wantEnabled) return 0;
+    const accepts = this.accepts;
+    return maskOf(this.usableEntries().filter((e) => accepts === null || accepts(e.value!)).map((e) => e.billType));
   }
 
   private async applyEnable(): Promise<void> {
-    const enabled = this.wantEnabled;
-    const mask = enabled ? maskOf(this.usableEntries().map((e) => e.billType)) : 0;
+    const mask = this.wantMask();
+    const enabled = mask !== 0;
     // Every enabled type stops in escrow: the domain decides (README.md, "Cash hardware").
     await this.command(enableBillTypesRequest(mask, mask));
     this.sentEnable = { enabled, at: Date.now() };

@@ -10,6 +10,7 @@ export type InsertResult = { accepted: true; value: number } | { accepted: false
 
 export class SimCashAcceptor implements CashAcceptor {
   private enabled = false;
+  private accepts: ((value: number) => boolean) | null = null;
   private creditHandler: ((c: CashCredit) => Promise<void>) | null = null;
   private escrowHandler: ((value: number) => Promise<EscrowDecision>) | null = null;
   private seq = 0;
@@ -29,6 +30,10 @@ export class SimCashAcceptor implements CashAcceptor {
     this.enabled = enabled;
   }
 
+  async setAccepted(accepts: ((value: number) => boolean) | null): Promise<void> {
+    this.accepts = accepts;
+  }
+
   isEnabled(): boolean {
     return this.enabled;
   }
@@ -46,6 +51,7 @@ export class SimCashAcceptor implements CashAcceptor {
     if (this.state !== 'ok') throw new PayPointError(ErrorCode.DeviceNotReady, `${this.name} is not running`);
     if (!this.values.includes(value)) return { accepted: false, reason: 'unknown-value' };
     if (!this.enabled || !this.creditHandler) return { accepted: false, reason: 'disabled' };
+    if (this.accepts !== null && !this.accepts(value)) return { accepted: false, reason: 'disabled' };
     if (this.escrowHandler && (await this.escrowHandler(value)) === 'return') return { accepted: false, reason: 'returned' };
     const ref = `${this.name}-${Date.now()}-${++this.seq}`;
     await this.creditHandler({ value, ref });

@@ -31,6 +31,15 @@ export class SimDispenser implements ChangeDispenser {
     if (this.fill.has(value)) this.fill.set(value, count);
   }
 
+  refill(value: number, added: number): void {
+    if (this.fill.has(value)) this.fill.set(value, (this.fill.get(value) ?? 0) + added);
+    // A refilled unit is serviced: a jam the tests or demos set is cleared too.
+    if (this.state === 'fault') {
+      this.state = 'ok';
+      this.jamAfter = null;
+    }
+  }
+
   payable(amount: number): number {
     return amount - makeChange(amount, this.levels()).rest;
   }

@@ -16,6 +16,8 @@ import { outboxSummary, type OutboxSummary } from '../status/outbox-summary.js';
 import { buildSnapshot, type StatusSnapshot } from '../status/snapshot.js';
 import { StatusServer } from '../status/status-server.js';
 import type { SessionStore } from '../store/session-store.js';
+import type { CashService } from '../cash/cash-service.js';
+import { cashActions } from '../status/cash-actions.js';
 import { IMPORT_RESULT_SHOWN_MS, readImportMarker, type ImportMarker } from '../usb-import/result-marker.js';
 import { probeClock, type ClockProbeOptions, type ClockState } from '../clock/clock.js';
 import { flagUnsynced, readUnsyncedIds } from '../clock/clock-flags.js';
@@ -29,6 +31,7 @@ export interface ApplianceHost {
   engine: PaymentEngine;
   devices: PaymentDevices;
   log: Logger;
+  cash: CashService;
   /** Owed change and unknown card outcomes (src/main.ts refreshes it). */
   cases?: OpenCaseMonitor;
 }
@@ -58,7 +61,7 @@ export interface Appliance {
 const RECENT = 15;
 
 export async function attachAppliance(host: ApplianceHost, opts: ApplianceOptions): Promise<Appliance> {
-  const { config, store, engine, devices, log } = host;
+  const { config, store, engine, devices, log, cash } = host;
   const dataDir = config.storage.data_dir;
   const startedAt = Date.now();
   const notifier = new SystemdNotifier(log, opts.env ?? process.env);
@@ -107,13 +110,13 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
 
   const ledInputs = (h: HealthState): LedInputs => {
     const fresh = lastImport && Math.abs(Date.now() - lastImport.at) < IMPORT_RESULT_SHOWN_MS ? lastImport.result : null;
-    return { booting, importResult: fresh, paymentInProgress: engine.currentSession() !== null, attention: attention(h), reportsWaiting: outbox.depth > 0 };
+    return { booting, importResult: fresh, paymentInProgress: engine.currentSession() !== null, attention: attention(h), reportsWaiting: outbox.depth > 0, cashService: engine.cashLimits().reasons };
   };
   const updateLed = () => led?.update(ledInputs(monitor.state()));
 
   const snapshot = async (): Promise<StatusSnapshot> => {
     const h = monitor.state();
-    const [recent, unattributed] = await Promise.all([store.recent(RECENT), store.unattributed()]);
+    const [recent, unattributed, cashView] = await Promise.all([store.recent(RECENT), store.unattributed(), cash.view()]);
     return buildSnapshot({
       version: opts.version,
       startedAt,
@@ -121,10 +124,12 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       config,
       booting,
       led: led?.code() ?? null,
-      attention: attention(h),
+      attention: [...attention(h), ...cashView.limits.reasons],
       health: h,
       current: engine.currentSession(),
       hoppers: devices.dispenser?.levels() ?? {},
+      cash: cashView,
+      cashActions: config.status.require_auth,
       outbox,
       recent,
       unattributed,
@@ -153,6 +158,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
   };
   engine.on('changed', onChanged);
   engine.on('finished', onFinished);
+  cash.on('changed', onChanged);
 
   await monitor.start();
   await Promise.all([refreshClock(), refreshStore()]);
@@ -166,6 +172,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       auth: config.status.require_auth ? { login: config.status.login, password: config.status.password } : null,
       metrics,
       log,
+      cash: cashActions(cash, config.unit.admin_secret_sha256),
       source: {
         snapshot,
         subscribe: (cb) => {
@@ -232,6 +239,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       for (const t of timers) clearInterval(t);
       engine.off('changed', onChanged);
       engine.off('finished', onFinished);
+      cash.off('changed', onChanged);
       monitor.stop();
       await status?.stop();
       led?.stop();

@@ -5,7 +5,7 @@
  * by a factor of at least 3 in speed, the uneven ones are mostly-on or mostly-off.
  */
 
-export type LedCode = 'booting' | 'ready' | 'payment' | 'reports-waiting' | 'attention' | 'config-refused' | 'config-applied';
+export type LedCode = 'booting' | 'ready' | 'payment' | 'reports-waiting' | 'attention' | 'cash-service' | 'config-refused' | 'config-applied';
 
 /** Steady on, or the timer trigger's delay_on / delay_off in ms. */
 export type LedPattern = { kind: 'steady' } | { kind: 'blink'; onMs: number; offMs: number };
@@ -22,6 +22,9 @@ export const LED_PATTERNS: Record<LedCode, LedPattern> = {
   'reports-waiting': { kind: 'blink', onMs: 1900, offMs: 100 },
   /** Mostly off with a short flash every 2 s: rest amount owed, a device fault, clock not synchronised, store error. */
   attention: { kind: 'blink', onMs: 100, offMs: 1900 },
+  /** A long flash (1 s) every 4 s: the cash needs the operator: bill cassette (nearly) full, hoppers low
+   *  (docs/design.md, "Running low and full"). Ten times the attention code's flash, so told apart. */
+  'cash-service': { kind: 'blink', onMs: 1000, offMs: 3000 },
   /** Frantic flicker (10 Hz), for a few minutes after an import: the stick was refused (reason in paypoint-result.txt). */
   'config-refused': { kind: 'blink', onMs: 50, offMs: 50 },
   /** Very slow even blink (0.25 Hz), for a few minutes after an import: the stick's file was applied. */
@@ -37,12 +40,14 @@ export interface LedInputs {
   /** Reasons for attention (empty: none). */
   attention: string[];
   reportsWaiting: boolean;
+  /** Cassette (nearly) full or hoppers low (empty: neither). */
+  cashService?: string[];
 }
 
 /**
  * Which code shows when several apply, highest first: booting; a fresh import result (the technician
  * stands there with the stick, for a few minutes only); a payment (transient, the customer is there);
- * attention; reports waiting; ready.
+ * attention; the cash needing service; reports waiting; ready.
  */
 export function chooseLedCode(i: LedInputs): LedCode {
   if (i.booting) return 'booting';
@@ -50,6 +55,7 @@ export function chooseLedCode(i: LedInputs): LedCode {
   if (i.importResult === 'applied') return 'config-applied';
   if (i.paymentInProgress) return 'payment';
   if (i.attention.length > 0) return 'attention';
+  if ((i.cashService?.length ?? 0) > 0) return 'cash-service';
   if (i.reportsWaiting) return 'reports-waiting';
   return 'ready';
 }

@@ -22,6 +22,8 @@ import {
 } from '../../payment/session.js';
 import { PayResult, PollResult } from '../../base/types.js';
 import { addOne } from '../../payment/cash-inventory.js';
+import type { CashLimits } from '../../payment/cash-limits.js';
+import { CashGate } from './cash-gate.js';
 import type { SessionStore, StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { Logger } from '../log.js';
 
@@ -39,6 +41,8 @@ export interface EngineOptions {
   monoNow?: () => number;
   /** How often the inactivity timeout is checked, ms. */
   tickMs?: number;
+  /** What "running low and full" is measured against (docs/design.md, "Running low and full"). */
+  cash?: { usualBill: number | null; cassetteCapacity: number | null };
 }
 
 export interface EngineEvents {
@@ -69,6 +73,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   /** Effects in flight (payouts, card offers), awaited on stop. */
   private readonly inFlight = new Set<Promise<void>>();
   private lastStoreError: PayPointError | null = null;
+  private readonly gate: CashGate;
 
   constructor(private readonly opts: EngineOptions) {
     super();
@@ -78,6 +83,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.mono = opts.monoNow ?? opts.now ?? (() => performance.now());
+    this.gate = new CashGate(opts.store, opts.devices, opts.cash ?? { usualBill: null, cassetteCapacity: null });
   }
 
   /** Wires the device handlers, resumes an interrupted session (contract 2.5), starts the timeout check. */
@@ -259,7 +265,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     for (const e of effects) {
       switch (e.type) {
         case 'enable-cash':
-          await Promise.all(this.devices.acceptors.map((a) => a.setEnabled(true)));
+          await this.gate.open(session);
           break;
         case 'disable-cash':
           await Promise.all(this.devices.acceptors.map((a) => a.setEnabled(false)));
@@ -290,6 +296,11 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     }
   }
 
+  /** Cassette full, hoppers low (docs/design.md, "Running low and full"), from the stored inventory. */
+  cashLimits(): CashLimits {
+    return this.gate.limits();
+  }
+
   private async payout(id: string, amount: number): Promise<void> {
     const d = this.devices.dispenser;
     let paid = 0;
@@ -310,7 +321,8 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   private async onCash(acceptor: CashAcceptor, c: CashCredit): Promise<void> {
     const s = this.current;
     if (s && !isFinal(s)) {
-      await this.dispatch(s._id, { type: 'cash', source: acceptor.kind, value: c.value, device: acceptor.name, ref: c.ref });
+      const stored = await this.dispatch(s._id, { type: 'cash', source: acceptor.kind, value: c.value, device: acceptor.name, ref: c.ref });
+      if (stored.state === 'paying' && stored.cancelRequested === null) this.track(this.gate.narrow(stored));
       return;
     }
     await this.bookUnattributed(acceptor.kind, c.value, acceptor.name, c.ref, 'no session in progress');
@@ -320,6 +332,7 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   private async onEscrow(value: number): Promise<EscrowDecision> {
     const s = this.current;
     if (!s || s.state !== 'paying' || s.cancelRequested !== null) return 'return';
+    if (!this.gate.limits().billsAccepted) return 'return'; // the cassette is full: nowhere to stack it
     const over = s.credited + value - s.amount;
     if (over <= 0) return 'stack';
     const d = this.devices.dispenser;

@@ -110,7 +110,7 @@ export class SimControlServer {
         const r = await dev.insert(cmd.value);
         this.log.info({ device: dev.name, value: cmd.value, accepted: r.accepted }, 'sim: cash inserted');
         if (r.accepted) return { ok: true, message: `credited ${cmd.value} kopecks`, data: { credited: cmd.value } };
-        const why = { disabled: 'the acceptor is closed (no payment in progress)', 'unknown-value': `${dev.name} does not take ${cmd.value} kopecks (takes ${dev.denominations().join(', ')})`, returned: 'returned from escrow: change could not be given' }[r.reason];
+        const why = { disabled: 'the acceptor is closed (no payment in progress, or this value is not taken now)', 'unknown-value': `${dev.name} does not take ${cmd.value} kopecks (takes ${dev.denominations().join(', ')})`, returned: 'returned from escrow: change could not be given' }[r.reason];
         return { ok: false, code: ErrorCode.DeviceNotReady, message: `not accepted, given back: ${why}` };
       }
       case 'card': {

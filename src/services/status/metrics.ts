@@ -25,6 +25,11 @@ export class StatusMetrics {
       session: gauge('paypoint_session_active', '1 while a payment session is in progress.'),
       device: gauge('paypoint_device_state', '1 for the state each device is in.', ['device', 'kind', 'state']),
       hopper: gauge('paypoint_hopper_coins', 'Coins held by the change dispenser, by coin value in kopecks.', ['value']),
+      inventory: gauge('paypoint_cash_count', 'Bills and coins inside the unit by place (cassette, box, hopper) and value in kopecks (the stored inventory).', ['place', 'value']),
+      cassetteBills: gauge('paypoint_cash_cassette_bills', 'Bills in the drop cassette since the last collection.'),
+      cassetteCapacity: gauge('paypoint_cash_cassette_capacity', 'Bills the drop cassette holds (board profile; -1 unknown).'),
+      cassetteFull: gauge('paypoint_cash_cassette_full', '1 when the cassette is full (no bill taken), 0.5 nearly full, 0 otherwise.'),
+      hoppersLow: gauge('paypoint_cash_hoppers_low', '1 while the hoppers cannot make change for the usual bill.'),
       depth: gauge('paypoint_outbox_depth', 'Reports waiting to be delivered to the processing server.'),
       oldest: gauge('paypoint_outbox_oldest_age_seconds', 'Age of the oldest undelivered report (0: none).'),
       refused: gauge('paypoint_outbox_refused', 'Undelivered reports the processing server refused at least once.'),
@@ -51,6 +56,13 @@ export class StatusMetrics {
     for (const d of s.devices) for (const st of DEVICE_STATES) g.device.set({ device: d.name, kind: d.kind, state: st }, d.state === st ? 1 : 0);
     g.hopper.reset();
     for (const h of s.cash.hoppers) g.hopper.set({ value: String(h.value) }, h.count);
+    g.inventory.reset();
+    const places: Array<['cassette' | 'box' | 'hopper', Record<string, number>]> = [['cassette', s.cash.inventory.cassette], ['box', s.cash.inventory.box], ['hopper', s.cash.inventory.hoppers]];
+    for (const [place, counts] of places) for (const [value, n] of Object.entries(counts)) g.inventory.set({ place, value }, n);
+    g.cassetteBills.set(s.cash.cassette.bills);
+    g.cassetteCapacity.set(s.cash.cassette.capacity ?? -1);
+    g.cassetteFull.set(s.cash.cassette.level === 'full' ? 1 : s.cash.cassette.level === 'nearly-full' ? 0.5 : 0);
+    g.hoppersLow.set(s.cash.hoppersLow.low ? 1 : 0);
     g.depth.set(s.outbox.depth);
     g.oldest.set(s.outbox.oldestQueuedAt === null ? 0 : Math.max(0, (s.now - s.outbox.oldestQueuedAt) / 1000));
     g.refused.set(s.outbox.refused.length);

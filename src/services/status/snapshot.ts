@@ -10,6 +10,7 @@ import type { HealthState } from '../health/health.js';
 import type { LedCode } from '../led/led-codes.js';
 import type { StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { ImportMarker } from '../usb-import/result-marker.js';
+import type { CashView } from '../cash/cash-service.js';
 import type { OutboxSummary } from './outbox-summary.js';
 import type { CaseList } from '../../payment/open-cases.js';
 import type { Totals } from '../../payment/daily-totals.js';
@@ -45,7 +46,21 @@ export interface StatusSnapshot {
   health: HealthState;
   session: (SessionLine & { timeoutS: number; cardOffered: boolean }) | null;
   devices: DeviceHealth[];
-  cash: { hoppers: Array<{ value: number; count: number }>; cassette: null };
+  cash: {
+    /** What the change dispenser's driver counts in each hopper (it plans the change from these). */
+    hoppers: Array<{ value: number; count: number }>;
+    /** Bills stacked since the last collection against the board profile's capacity. */
+    cassette: CashView['limits']['cassette'];
+    /** The stored inventory per denomination (docs/design.md, "Cash inventory") and its totals, kopecks. */
+    inventory: CashView['inventory'];
+    totals: CashView['totals'];
+    hoppersLow: CashView['limits']['hoppers'];
+    billsAccepted: boolean;
+    /** The newest collections and refills, newest first. */
+    records: CashView['records'];
+    /** Whether the page may offer collection and refill (the status page has its login). */
+    actions: boolean;
+  };
   outbox: OutboxSummary;
   sessions: SessionLine[];
   unattributed: Array<{ source: string; value: number; refunded: number; rest: number; at: number; reason: string }>;
@@ -110,6 +125,8 @@ export interface SnapshotInputs {
   health: HealthState;
   current: StoredSession | null;
   hoppers: Record<number, number>;
+  cash: CashView;
+  cashActions: boolean;
   outbox: OutboxSummary;
   recent: StoredSession[];
   unattributed: UnattributedCredit[];
@@ -147,8 +164,13 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
       hoppers: Object.entries(i.hoppers)
         .map(([value, count]) => ({ value: Number(value), count }))
         .sort((a, b) => b.value - a.value),
-      // No bill validator driver reports its cassette count yet: shown as "not reported", never guessed.
-      cassette: null,
+      cassette: i.cash.limits.cassette,
+      inventory: i.cash.inventory,
+      totals: i.cash.totals,
+      hoppersLow: i.cash.limits.hoppers,
+      billsAccepted: i.cash.limits.billsAccepted,
+      records: i.cash.records,
+      actions: i.cashActions,
     },
     outbox: i.outbox,
     sessions: i.recent.map(sessionLine),

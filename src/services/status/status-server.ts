@@ -1,13 +1,16 @@
 /**
  * The status page's HTTP server on its own port (docs/appliance.md): `/` (page), `/app.js`, `/app.css`,
  * `/api/status` (JSON snapshot), `/api/events` (server-sent events: a snapshot on every change and every
- * few seconds), `/metrics` (Prometheus text). Read-only: GET and HEAD only, nothing changes state;
- * optional HTTP Basic on everything.
+ * few seconds), `/metrics` (Prometheus text). GET and HEAD only, nothing changes state, except the two
+ * cash actions (cash-actions.ts: POST, JSON, the status login or the admin secret); optional HTTP Basic
+ * on everything.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, PayPointError } from '../../errors.js';
+import { ErrorCode, PayPointError, isPayPointError } from '../../errors.js';
 import { BasicAuth } from '../http/basic-auth.js';
+import { BodyTooLarge, readBody } from '../http/read-body.js';
+import type { CashActions } from './cash-actions.js';
 import type { Logger } from '../log.js';
 import type { StatusMetrics } from './metrics.js';
 import { PAGE_CSS, PAGE_JS, pageHtml } from './page-assets.js';
@@ -27,6 +30,8 @@ export interface StatusServerOptions {
   source: StatusSource;
   metrics: StatusMetrics;
   log: Logger;
+  /** Collection and refill (POST /api/cash/collect, /api/cash/refill); null: not offered. */
+  cash?: CashActions | null;
   /** Snapshot pushed to event streams at least this often, ms. */
   heartbeatMs?: number;
   maxStreams?: number;
@@ -116,6 +121,8 @@ export class StatusServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://status').pathname;
+    if (url === '/api/cash/collect' || url === '/api/cash/refill') return this.cashAction(req, res, url === '/api/cash/collect' ? 'collect' : 'refill');
     if (this.auth && !this.auth.check(req)) {
       this.plain(res, 401, 'authentication required\n', { 'WWW-Authenticate': this.auth.challenge() });
       return;
@@ -142,6 +149,53 @@ export class StatusServer {
         return this.openStream(req, res);
       default:
         this.plain(res, 404, 'not found\n');
+    }
+  }
+
+  private json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+  }
+
+  /**
+   * A collection or refill. Who: the admin secret's holder (header X-PayPoint-Admin-Secret, the command
+   * line) or the status page's login (HTTP Basic; the page's form). Without a status login configured
+   * the page offers no action. JSON only: a cross-site form cannot send it without a preflight, which
+   * this server never grants.
+   */
+  private async cashAction(req: IncomingMessage, res: ServerResponse, action: 'collect' | 'refill'): Promise<void> {
+    const cash = this.opts.cash;
+    const refuse = (status: number, code: number, message: string, headers: Record<string, string> = {}) => this.json(res, status, { error: { code, message } }, headers);
+    if (!cash) return refuse(404, ErrorCode.StatusServer, 'cash actions are not offered here');
+    if (req.method !== 'POST') return refuse(405, ErrorCode.StatusServer, 'POST only', { Allow: 'POST' });
+    const secret = req.headers['x-paypoint-admin-secret'];
+    let by: string;
+    if (typeof secret === 'string') {
+      if (!cash.adminSecret(secret)) return refuse(403, ErrorCode.StatusServer, 'admin secret does not match (or none is set on this unit)');
+      by = 'admin-secret';
+    } else if (this.auth && this.auth.check(req)) {
+      by = `login:${this.opts.auth!.login}`;
+    } else if (this.auth) {
+      return refuse(401, ErrorCode.StatusServer, 'authentication required', { 'WWW-Authenticate': this.auth.challenge() });
+    } else {
+      return refuse(403, ErrorCode.StatusServer, 'cash actions need the status page login (status.require_auth) or the admin secret');
+    }
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return refuse(415, ErrorCode.StatusServer, 'Content-Type must be application/json');
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, 4096)).toString('utf8'));
+    } catch (e) {
+      return refuse(e instanceof BodyTooLarge ? 413 : 400, ErrorCode.CashInvalidCounts, e instanceof BodyTooLarge ? 'body too large' : 'body is not JSON');
+    }
+    try {
+      const record = await cash.run(action, body, by);
+      this.opts.log.info({ action, by, at: record.at }, 'cash action recorded');
+      return this.json(res, 200, { record });
+    } catch (e) {
+      if (isPayPointError(e, ErrorCode.CashSessionOpen)) return refuse(409, e.code, e.message);
+      if (isPayPointError(e, ErrorCode.CashInvalidCounts)) return refuse(400, e.code, e.message);
+      throw e;
     }
   }
 

@@ -35,6 +35,7 @@ t.test('each code writes its documented timer delays', async (t) => {
     payment: ['150', '150'],
     'reports-waiting': ['1900', '100'],
     attention: ['100', '1900'],
+    'cash-service': ['1000', '3000'],
     'config-refused': ['50', '50'],
     'config-applied': ['2000', '2000'],
   };
@@ -60,6 +61,9 @@ t.test('priority: booting > import result > payment > attention > reports waitin
   t.equal(chooseLedCode(base), 'ready');
   t.equal(chooseLedCode({ ...base, reportsWaiting: true }), 'reports-waiting');
   t.equal(chooseLedCode({ ...base, reportsWaiting: true, attention: ['clock not synchronised'] }), 'attention');
+  t.equal(chooseLedCode({ ...base, reportsWaiting: true, cashService: ['hoppers low'] }), 'cash-service', 'cash service above reports waiting');
+  t.equal(chooseLedCode({ ...base, cashService: ['bill cassette full'], attention: ['device x: fault'] }), 'attention', 'a fault above cash service');
+  t.equal(chooseLedCode({ ...base, cashService: ['hoppers low'], paymentInProgress: true }), 'payment');
   t.equal(chooseLedCode({ ...base, reportsWaiting: true, attention: ['x'], paymentInProgress: true }), 'payment');
   t.equal(chooseLedCode({ ...base, paymentInProgress: true, importResult: 'applied' }), 'config-applied');
   t.equal(chooseLedCode({ ...base, importResult: 'refused' }), 'config-refused');

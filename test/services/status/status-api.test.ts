@@ -56,7 +56,7 @@ t.test('status JSON follows a payment; outbox, sessions, cash, clock, unit', asy
   t.equal(s.unit.name, 'Магазин №3, касса 2');
   t.equal(s.version, '0.1.0');
   t.same(s.cash.hoppers.map((h) => h.value), [1000, 500, 100]);
-  t.equal(s.cash.cassette, null, 'no cassette count reported by the simulated validator: not guessed');
+  t.same(s.cash.cassette, { bills: 0, capacity: 1000, level: 'ok' }, 'bills since the last collection against the board profile\'s capacity');
   t.equal(s.devices.length, 5);
   t.equal(s.outbox.depth, 0);
   t.ok(['timesyncd', 'timedatectl', 'unknown'].includes(s.clock.source));
