@@ -160,7 +160,9 @@ export const PAGE_JS = CASES_JS + String.raw`
     [/^jammed$/, 'заклинило'],
     [/^initialising$/, 'инициализация'],
     [/^offering (\d+)$/, function (m) { return 'предложена оплата ' + money(Number(m[1])); }],
-    [/^no hoppers$/, 'нет хопперов']
+    [/^no hoppers$/, 'нет хопперов'],
+    // The card reader's note of a late approval it reversed (VTK 3.4: FIN 0, the bank returns the money).
+    [/^approval of (\d+) for withdrawn operation (\d+) \((.*)\) reversed with FIN 0$/, function (m) { return 'одобрение ' + money(Number(m[1])) + ' по отозванной операции ' + m[2] + ' (' + m[3] + ') отменено (FIN 0)'; }]
   ];
   function hopperProblemRu(p) {
     var m = /^(\d+): (empty|low \((\d+)\))$/.exec(p);
@@ -169,11 +171,17 @@ export const PAGE_JS = CASES_JS + String.raw`
   }
   function detailText(d) {
     if (lang !== 'ru' || !d) return d;
-    for (var i = 0; i < DETAIL_RU.length; i++) {
-      var m = DETAIL_RU[i][0].exec(d);
-      if (m) return typeof DETAIL_RU[i][1] === 'function' ? DETAIL_RU[i][1](m) : DETAIL_RU[i][1];
+    function one(p) {
+      for (var i = 0; i < DETAIL_RU.length; i++) {
+        var m = DETAIL_RU[i][0].exec(p);
+        if (m) return typeof DETAIL_RU[i][1] === 'function' ? DETAIL_RU[i][1](m) : DETAIL_RU[i][1];
+      }
+      return null;
     }
-    return d.split('; ').map(hopperProblemRu).join('; ');
+    var whole = one(d);
+    if (whole !== null) return whole;
+    // A detail of several parts ("idle; approval of ... reversed with FIN 0"): each part translated.
+    return d.split('; ').map(function (p) { var x = one(p); return x !== null ? x : hopperProblemRu(p); }).join('; ');
   }
   function rows(table, list) {
     table.replaceChildren.apply(table, list.map(function (r) {
