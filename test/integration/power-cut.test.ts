@@ -452,7 +452,7 @@ t.test(`power cut: ${KILLS} SIGKILLs at random moments (seed ${SEED})`, async (t
     t.comment(`lane ${lane.id}: ${lane.kills} kills (${lane.earlyKills} during start), ${lane.ops.pay0} Pay 0, ${lane.ops.credits} confirmed credits, ${lane.ops.cards} card approvals, ${lane.ops.cancels} cancels, ${lane.ops.polls} PayPolls checked after restarts`);
     rmSync(dirname(lane.configFile), { recursive: true, force: true });
   }
-  t.comment(`cash identity checked ${identity.checks} times (after every kill and every restart), ${identity.denominations} denomination lines`);
+  t.comment(`cash identity checked ${identity.checks} times (after every kill of a running daemon and every restart; a kill during a start is followed by a checked restart), ${identity.denominations} denomination lines`);
   t.ok(identity.checks >= KILLS, 'the cash identity was checked after every kill');
   const total = lanes.reduce((a, l) => a + l.kills, 0);
   t.ok(total >= KILLS, `${total} kills in total`);
