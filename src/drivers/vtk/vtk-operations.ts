@@ -324,7 +324,7 @@ export class VtkOperations {
     );
     if (job.delivery === 'orphan' || job.delivery === 'unclaimed') {
       // No session waits for it (or none has claimed it): keep the record, flagged, and move on.
-      void this.journal!.put({ ...job.rec, state: 'done', result: 'unresolvable', at: Date.now() });
+      void this.journal!.put({ ...job.rec, state: 'done', result: 'unresolvable', unlearnable: true, at: Date.now() });
       this.kick();
       return;
     }

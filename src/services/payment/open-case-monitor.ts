@@ -56,15 +56,20 @@ export class OpenCaseMonitor {
       .map((o) => ({ opId: o.opId, opNumber: o.opNumber, amount: o.lateAmount ?? o.amount, at: o.at, ref: o.ref ?? null }));
     for (const s of inputs.settlements) {
       if (this.applied.has(s._id) || !s.caseId.startsWith('card:')) continue;
-      this.applied.add(s._id);
       const opId = s.caseId.slice('card:'.length);
+      // Applied before (a restart since): the card journal says so.
+      if (ops.some((o) => o.opId === opId && o.result === 'settled-by-hand')) {
+        this.applied.add(s._id);
+        continue;
+      }
       if (!this.card?.settleByHand) continue;
       try {
         await this.card.settleByHand(opId, s.how === 'charged' ? 'approved' : 'declined', `settled by ${s.by}`);
+        this.applied.add(s._id);
         this.log.warn({ opId, how: s.how, by: s.by }, 'card operation settled from the settlement ledger');
       } catch (e) {
-        // Not open any more: settled before (this settlement was applied before a restart) or no session
-        // waits for it; the ledger record is what counts.
+        // Not open: no session waits for it (the ledger record is what counts), or not yet (a session
+        // that claims it after a restart gets it at the next refresh).
         if (!isPayPointError(e, ErrorCode.DeviceNotReady)) this.log.error({ opId, err: { message: (e as Error).message } }, 'card settlement not applied');
       }
     }
