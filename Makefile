@@ -21,7 +21,7 @@ DATA_DIR ?= /var/lib/paypoint
 CUTS ?= 100
 
 .PHONY: deps deps-node deps-apt deps-npm deps-vm deps-yocto build install run test test-image test-vm \
-	test-powercut test-unit bench bench-soak lint clean check-yocto yocto-layers recipe-data
+	test-powercut test-kill test-unit bench bench-soak lint clean check-yocto yocto-layers recipe-data
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -170,6 +170,12 @@ test-vm: deps-vm
 # Long power-cut runs outside CI: make test-powercut CUTS=100 [SEED=...] (prints the seed and per-cut counts).
 test-powercut: deps-vm
 	nice test/vm/vm-test.sh --checks powercut --cuts $(CUTS) $(if $(SEED),--seed $(SEED))
+
+# The SIGKILL test of the real daemon alone, with KILLS kills (test/integration/power-cut.test.ts; make
+# test runs it with its default count): prints the seed, the counts, and how often the cash identity was checked.
+KILLS ?= 200
+test-kill: deps build
+	POWER_CUT_KILLS=$(KILLS) $(if $(SEED),POWER_CUT_SEED=$(SEED)) npx tap --timeout=3600 test/integration/power-cut.test.ts
 
 bench: deps build
 	node --import tsx bench/run-all.ts

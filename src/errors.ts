@@ -36,6 +36,11 @@ export const ErrorCode = {
   CashSessionOpen: 303,
   /** A collection or refill with counts that are not whole, non-negative, or of unknown denominations. */
   CashInvalidCounts: 304,
+  // 31x settling what the unit could not (owed change, unknown card outcomes)
+  SettleNoSuchCase: 311,
+  SettleAlreadySettled: 312,
+  SettleWrongHow: 313,
+  SettleBadInput: 314,
 
   // 4xx durable store
   StoreCorrupt: 401,

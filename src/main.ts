@@ -9,6 +9,7 @@ import { CashService } from './services/cash/cash-service.js';
 import { attachAppliance, type Appliance } from './services/appliance/appliance.js';
 import { createLogger, type Logger } from './services/log.js';
 import { PaymentEngine } from './services/payment/payment-engine.js';
+import { OpenCaseMonitor } from './services/payment/open-case-monitor.js';
 import { DeliveryWorker } from './services/reports/delivery-worker.js';
 import { SimControlServer, type SimDevices } from './services/sim-control/sim-control-server.js';
 import { simSocketPath } from './services/sim-control/sim-control-protocol.js';
@@ -19,6 +20,7 @@ import { SessionStore } from './services/store/session-store.js';
 export const VERSION = '0.1.0';
 const HOUR = 3_600_000;
 const ARCHIVE_EVERY_MS = 10 * 60_000;
+const CASES_EVERY_MS = 2000;
 
 export interface Daemon {
   config: Config;
@@ -34,6 +36,8 @@ export interface Daemon {
   log: Logger;
   /** systemd notify/watchdog, LED, status page (docs/appliance.md); null when started with `appliance: false`. */
   appliance: Appliance | null;
+  /** Owed change and unknown card outcomes, open and settled. */
+  cases: OpenCaseMonitor;
   /** Port the SOAP service listens on (useful with port 0 in tests). */
   port(): number;
   stop(): Promise<void>;
@@ -85,6 +89,14 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => engine.stop());
     const cash = new CashService({ store, engine, devices, log, now: opts.now });
     await cash.openIfNew();
+
+    // Owed change and unknown card outcomes, and how people settled them (`paypoint settle`).
+    const cases = new OpenCaseMonitor(dataDir, store, devices.card, log, opts.now);
+    const refreshCases = () => cases.refresh().catch((e) => log.error({ err: { message: (e as Error).message } }, 'open cases: refresh failed'));
+    await refreshCases();
+    const casesTimer = setInterval(() => void refreshCases(), CASES_EVERY_MS);
+    casesTimer.unref();
+    cleanups.push(() => clearInterval(casesTimer));
 
     // Contract 3: every report the engine queued (in the write that finished its session) goes to 1C.
     // The Register client (node-soap over node-libcurl, about 20 MB) is loaded only when there is a
@@ -138,7 +150,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => clearInterval(housekeeping));
 
     // --- the appliance (docs/appliance.md), attached once the store is loaded and SOAP listens (READY=1 means that).
-    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log, cash }, { version: VERSION });
+    const appliance = opts.appliance === false ? null : await attachAppliance({ config, store, engine, devices, log, cash, cases }, { version: VERSION });
     if (appliance) cleanups.push(() => appliance.stop());
     // ---
 
@@ -158,6 +170,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       sim,
       log,
       appliance,
+      cases,
       port: () => soap.port(),
       async stop() {
         if (stopped) return;

@@ -100,6 +100,19 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
     .option('--json', ru ? 'вывод в JSON' : 'JSON output')
     .action(run('reports', async (o: ConfigFlags & { pending?: boolean; refused?: boolean; json?: boolean }) => (await import('./cmd-reports.js')).reportsCmd(ctx, o)));
 
+  cfgOpts(leaf(program, 'settle [CASE] [HOW]', 'cmd.settle', [[0, 'exit.0'], [1, 'settle.exit.1'], [2, 'exit.2']]), ['config', 'data-dir'])
+    .option('--by <NAME>', t(ctx, 'settle.opt.by'))
+    .option('--note <TEXT>', t(ctx, 'settle.opt.note'))
+    .option('--all', t(ctx, 'settle.opt.all'))
+    .option('--json', t(ctx, 'settle.opt.json'))
+    .action(run('settle', async (id: string | undefined, how: string | undefined, o: Record<string, string | boolean | undefined>) => (await import('./cmd-settle.js')).settleCmd(ctx, id, how, o)));
+
+  cfgOpts(leaf(program, 'totals', 'cmd.totals', [[0, 'exit.0'], [1, 'totals.exit.1'], [2, 'exit.2']]), ['config', 'data-dir'])
+    .option('--day <YYYY-MM-DD>', t(ctx, 'totals.opt.day'))
+    .option('--since-collection', t(ctx, 'totals.opt.since'))
+    .option('--json', t(ctx, 'settle.opt.json'))
+    .action(run('totals', async (o: Record<string, string | boolean | undefined>) => (await import('./cmd-totals.js')).totalsCmd(ctx, o)));
+
   const tryCmd = program.command('try').description(t(ctx, 'cmd.try'));
   tryCmd.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
   leaf(tryCmd, 'pay <RUB>', 'cmd.try.pay', [[0, 'exit.try.pay.0'], [1, 'exit.try.pay.1'], [2, 'exit.2'], [3, 'exit.try.pay.3']])

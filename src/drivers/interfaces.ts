@@ -91,6 +91,11 @@ export interface CardReader {
   onOutcome(handler: (outcome: CardOutcome) => Promise<void>): void;
   /** After a restart: what became of `opId`. 'unknown' keeps the session waiting (the hard case: src/drivers/vtk/vtk-recovery.ts). */
   recover(opId: string): Promise<'approved' | 'declined' | 'cancelled' | 'unknown'>;
+  /**
+   * A person settled an operation whose outcome the module can no longer learn (the settlement ledger):
+   * the waiting session gets it as its outcome. Throws DeviceNotReady when no such operation is open.
+   */
+  settleByHand?(opId: string, result: 'approved' | 'declined', ref?: string): Promise<void>;
   health(): DeviceHealth;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -112,12 +112,16 @@ export async function startDaemonProcess(opts: StartOptions = {}): Promise<Daemo
   };
 }
 
-/** POSTs a SOAP envelope; returns status and body. */
+/**
+ * POSTs a SOAP envelope; returns status and body. A new connection each time (no keep-alive agent):
+ * Node's global agent keeps sockets alive, and a request sent on a socket idle for the server's
+ * keepAliveTimeout (5 s) races the server closing it ("socket hang up").
+ */
 export function soapPost(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((res, rej) => {
     const u = new URL(url);
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers } },
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers }, agent: false },
       (r) => {
         let b = '';
         r.setEncoding('utf8');

@@ -3,8 +3,10 @@
  * moments, at least 200 times, on the same data directory across restarts. After each kill and restart:
  * every uid that got Pay 0 is known (PayPoll != -4), every credit the simulator confirmed is in its session
  * (and no credit is there that was never inserted), a confirmed card approval or cancel is stored,
- * PayPoll agrees with the stored state, and the store loads. Some kills land while the daemon starts
- * (store load and its rewrite of the datafile included).
+ * PayPoll agrees with the stored state, and the store loads; and the cash adds up (payment/daily-totals.ts):
+ * for every denomination, what the records say was taken and paid out equals the inventory counters the
+ * store wrote with them. Some kills land while the daemon starts (store load and its rewrite of the
+ * datafile included). `make test-kill KILLS=N` runs this test alone with N kills.
  *
  * Several lanes (independent daemons and data directories) run side by side so that one daemon's start
  * overlaps another's work. Reproduce a run with POWER_CUT_SEED=<seed printed below>; POWER_CUT_KILLS and
@@ -22,6 +24,8 @@ import { simSocketPath } from '../../src/services/sim-control/sim-control-protoc
 import { SessionStore } from '../../src/services/store/session-store.js';
 import { BIN, freePort, payXml, pollXml, returnCode, tempDir } from '../helpers/daemon.js';
 import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
+import { readCaseInputs } from '../../src/services/store/case-files.js';
+import { sinceCollectionTotals } from '../../src/payment/daily-totals.js';
 
 const SEED = Number(process.env.POWER_CUT_SEED ?? Date.now() % 2 ** 31);
 const KILLS = Number(process.env.POWER_CUT_KILLS ?? 200);
@@ -131,8 +135,31 @@ function track(lane: Lane, uid: string, payConfirmed: boolean): Tracked {
   return tr;
 }
 
+/** Identity checks done (for the closing comment). */
+const identity = { checks: 0, denominations: 0 };
+
+/**
+ * The cash adds up: opening + taken + refilled - change - refunds - collected = inside for every
+ * denomination, the records against the counters written with them (no collection in this script: the
+ * opening is the empty inventory).
+ */
+async function checkIdentity(dataDir: string, where: string): Promise<string[]> {
+  const tot = sinceCollectionTotals(await readCaseInputs(dataDir), Date.now());
+  identity.checks++;
+  identity.denominations += tot.denominations.length;
+  const bad = tot.denominations.filter((l) => l.difference !== 0);
+  const counters = readDatafile(dataDir).ledger.inventory;
+  const out = bad.map((l) => `${where}: the cash does not add up for ${l.value}: ${JSON.stringify(l)}`);
+  const inside = Object.fromEntries(tot.denominations.filter((l) => l.inside !== 0).map((l) => [String(l.value), l.inside]));
+  const perValue: Record<string, number> = {};
+  for (const c of [counters.cassette, counters.box, counters.hoppers]) for (const [k, n] of Object.entries(c)) perValue[k] = (perValue[k] ?? 0) + n;
+  for (const k of Object.keys(perValue)) if (perValue[k] === 0) delete perValue[k];
+  if (JSON.stringify(Object.entries(inside).sort()) !== JSON.stringify(Object.entries(perValue).sort())) out.push(`${where}: totals' inside ${JSON.stringify(inside)} != counters ${JSON.stringify(perValue)}`);
+  return out;
+}
+
 /** The store as the killed daemon left it: what was confirmed must be there, nothing else may be. */
-function checkAfterKill(lane: Lane, life: number): string[] {
+async function checkAfterKill(lane: Lane, life: number): Promise<string[]> {
   const problems: string[] = [];
   const snap = readDatafile(lane.dataDir);
   if (snap.corruptLines.length) problems.push(`corrupt lines: ${snap.corruptLines.map((l) => l.slice(0, 80)).join(' | ')}`);
@@ -157,6 +184,7 @@ function checkAfterKill(lane: Lane, life: number): string[] {
   }
   const unfinished = snap.sessions.filter((s) => s.state !== 'paid' && s.state !== 'cancelled');
   if (unfinished.length > 1) problems.push(`${unfinished.length} unfinished sessions at once: ${unfinished.map((s) => s.uid).join(',')}`);
+  problems.push(...(await checkIdentity(lane.dataDir, 'after the kill')));
   if (problems.length) problems.unshift(`lane ${lane.id} life ${life} (seed ${SEED})`);
   return problems;
 }
@@ -197,6 +225,7 @@ async function checkRunning(lane: Lane, d: DaemonProcess, life: number): Promise
     }
   }
   lane.ops.polls += uids.length;
+  problems.push(...(await checkIdentity(lane.dataDir, 'after the restart')));
   if (problems.length) problems.unshift(`lane ${lane.id} after restart ${life} (seed ${SEED})`);
   return problems;
 }
@@ -373,7 +402,7 @@ async function runLane(t: Test, lane: Lane, quota: number): Promise<void> {
     clearTimeout(killer);
     await exited;
     lane.kills++;
-    const after = checkAfterKill(lane, life);
+    const after = await checkAfterKill(lane, life);
     if (after.length) t.fail(after.join('\n  '));
   }
 }
@@ -423,6 +452,8 @@ t.test(`power cut: ${KILLS} SIGKILLs at random moments (seed ${SEED})`, async (t
     t.comment(`lane ${lane.id}: ${lane.kills} kills (${lane.earlyKills} during start), ${lane.ops.pay0} Pay 0, ${lane.ops.credits} confirmed credits, ${lane.ops.cards} card approvals, ${lane.ops.cancels} cancels, ${lane.ops.polls} PayPolls checked after restarts`);
     rmSync(dirname(lane.configFile), { recursive: true, force: true });
   }
+  t.comment(`cash identity checked ${identity.checks} times (after every kill of a running daemon and every restart; a kill during a start is followed by a checked restart), ${identity.denominations} denomination lines`);
+  t.ok(identity.checks >= KILLS, 'the cash identity was checked after every kill');
   const total = lanes.reduce((a, l) => a + l.kills, 0);
   t.ok(total >= KILLS, `${total} kills in total`);
   t.equal(t.counts.fail, failsBefore, 'no check failed after any kill');

@@ -5,7 +5,7 @@
  * number in non-volatile memory and answers a repeated VRP/FIN with the same number with its previous
  * result); and before a FIN is due, so a FIN owed to the terminal is sent after a restart.
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../base/fsync.js';
 import { compareOpNumbers, newestOpNumber } from '../../codecs/vtk/op-number.js';
 import { ErrorCode, PayPointError } from '../../errors.js';
@@ -36,8 +36,27 @@ export interface VtkOpRecord {
   withdrawn?: boolean;
   /** The approved amount of a late approval reversed with FIN 0 (result 'late-reversed'). */
   lateAmount?: number;
+  /**
+   * The terminal moved past this operation while a session waited for it (3.3): its outcome can no
+   * longer be learned; a person settles it (payment/open-cases.ts).
+   */
+  unlearnable?: boolean;
   /** Wall-clock ms of the last change (for people reading the file). */
   at: number;
+}
+
+/**
+ * The records of a journal file, read without opening the journal (for the settle command and the status
+ * page; the file is replaced atomically, so a reader sees a whole one). [] when there is none.
+ */
+export function readVtkOpRecords(path: string): VtkOpRecord[] {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as JournalFile;
+    return Array.isArray(parsed.ops) ? parsed.ops : [];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new PayPointError(ErrorCode.DeviceFault, `VTK journal ${path} unreadable: ${(e as Error).message}`, { path }, { cause: e });
+  }
 }
 
 interface JournalFile {
@@ -112,8 +131,9 @@ export class VtkOpJournal {
   private async write(rec: VtkOpRecord): Promise<void> {
     const ops = this.data.ops.filter((o) => o.opId !== rec.opId);
     ops.push({ ...rec });
-    // Late approvals reversed stay for the operator (they are rare and each is money the bank returns).
-    const done = ops.filter((o) => o.state === 'done' && o.result !== 'late-reversed');
+    // Late approvals reversed and outcomes nobody could learn stay for the operator (they are rare, and
+    // each is money the bank returns or a person settled).
+    const done = ops.filter((o) => o.state === 'done' && o.result !== 'late-reversed' && o.result !== 'unresolvable' && !o.unlearnable);
     const drop = new Set(done.slice(0, Math.max(0, done.length - KEEP_DONE)));
     const next: JournalFile = { version: 1, lastOpNumber: newestOpNumber([this.data.lastOpNumber, rec.opNumber]), ops: ops.filter((o) => !drop.has(o)) };
     await writeFileAtomic(this.path, JSON.stringify(next, null, 1) + '\n');

@@ -324,11 +324,14 @@ export class VtkOperations {
     );
     if (job.delivery === 'orphan' || job.delivery === 'unclaimed') {
       // No session waits for it (or none has claimed it): keep the record, flagged, and move on.
-      void this.journal!.put({ ...job.rec, state: 'done', result: 'unresolvable', at: Date.now() });
+      void this.journal!.put({ ...job.rec, state: 'done', result: 'unresolvable', unlearnable: true, at: Date.now() });
       this.kick();
       return;
     }
     this.stuck.set(job.rec.opId, job);
+    // Journaled so that the operator's list of unknown outcomes (and `paypoint settle`) sees it.
+    job.rec = { ...job.rec, unlearnable: true, at: Date.now() };
+    void this.journal!.put(job.rec);
     this.answerRecover(job, 'unknown');
     job.delivery = 'handler';
     this.kick();

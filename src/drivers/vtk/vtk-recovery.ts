@@ -53,6 +53,13 @@ export async function recover(ops: VtkOperations, opId: string, waitMs: number, 
     if (exact) return 'approved';
     return job.abort || rec.withdrawn ? 'cancelled' : 'declined';
   }
+  if (!job && rec.state !== 'done') {
+    // No job, yet the journal says it is open: the operation was just concluded (the terminal moved past
+    // it) and that is being journaled. Answer from what the journal will say, never from the old record
+    // ('cancelled' there would offer the card again for an operation that may have been charged).
+    await journal.flush();
+    return recover(ops, opId, waitMs, name, log);
+  }
   if (!job || job.phase === 'fin') return recoverFinished(ops, rec);
   job.delivery = 'recover';
   return new Promise<RecoverResult>((resolve) => {
@@ -100,7 +107,8 @@ export async function settleByHand(ops: VtkOperations, opId: string, result: 'ap
   const journal = ops.requireJournal();
   const job = ops.stuck.get(opId) ?? ops.jobs.find((j) => j.rec.opId === opId);
   const rec = job?.rec ?? journal.byOpId(opId);
-  if (!rec || rec.state === 'done') throw new PayPointError(ErrorCode.DeviceNotReady, `VTK: no open operation ${opId}`, { opId });
+  // A stuck job may hold a record already journaled 'unresolvable' (a session claimed it after): open.
+  if (!rec || (rec.state === 'done' && !ops.stuck.has(opId))) throw new PayPointError(ErrorCode.DeviceNotReady, `VTK: no open operation ${opId}`, { opId });
   ops.stuck.delete(opId);
   ops.jobs = ops.jobs.filter((j) => j.rec.opId !== opId);
   await journal.put({ ...rec, state: 'done', result: 'settled-by-hand', reason: result, at: Date.now() });

@@ -8,7 +8,7 @@
  *
  * Prints one JSON line per event on stdout ({"event":"ready",...} first). Reads commands on stdin, one
  * per line: `mode MODE`, `outcome approve|decline`, `garble on|off`, `late on|off` (an ABR does not stop
- * the approval), `drop`, and in manual mode
+ * the approval), `drop`, `opnumber N` (the terminal moves on to operation N), and in manual mode
  * `approve` / `decline` (the customer at the terminal). SIGINT/SIGTERM end it.
  */
 import { createInterface } from 'node:readline';
@@ -105,6 +105,9 @@ async function main(): Promise<void> {
     else if (cmd === 'garble' && (arg === 'on' || arg === 'off')) sim.garble = arg === 'on';
     else if (cmd === 'late' && (arg === 'on' || arg === 'off')) sim.lateApproval = arg === 'on';
     else if (cmd === 'drop') sim.dropLink();
+    // The terminal moves on to operation N without this kiosk (another VMC, a service menu sale): an
+    // older operation's outcome can no longer be asked for (3.3).
+    else if (cmd === 'opnumber' && /^\d{1,8}$/.test(arg ?? '')) sim.opNumber = Number(arg);
     else if (cmd === 'approve' || cmd === 'decline') {
       if (!sim.decide(cmd)) return out('error', { message: 'no operation is authorising' });
     }

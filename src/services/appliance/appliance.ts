@@ -10,6 +10,7 @@ import { LedController } from '../led/led-controller.js';
 import type { LedInputs } from '../led/led-codes.js';
 import { SysfsLed } from '../led/sysfs-led.js';
 import type { PaymentEngine } from '../payment/payment-engine.js';
+import type { OpenCaseMonitor } from '../payment/open-case-monitor.js';
 import { StatusMetrics } from '../status/metrics.js';
 import { outboxSummary, type OutboxSummary } from '../status/outbox-summary.js';
 import { buildSnapshot, type StatusSnapshot } from '../status/snapshot.js';
@@ -31,6 +32,8 @@ export interface ApplianceHost {
   devices: PaymentDevices;
   log: Logger;
   cash: CashService;
+  /** Owed change and unknown card outcomes (src/main.ts refreshes it). */
+  cases?: OpenCaseMonitor;
 }
 
 export interface ApplianceOptions {
@@ -89,7 +92,10 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
     outbox = await outboxSummary(store);
     const recent = await store.recent(200);
     const unattributed = await store.unattributed();
-    restOwed = recent.some((s) => (s.payout?.rest ?? 0) > 0) || unattributed.some((u) => u.rest > 0);
+    // Settled cases no longer need a person: only open ones ask for attention.
+    restOwed = host.cases
+      ? host.cases.cases().open.some((c) => c.kind !== 'card')
+      : recent.some((s) => (s.payout?.rest ?? 0) > 0) || unattributed.some((u) => u.rest > 0);
     lastImport = readImportMarker(dataDir);
   };
 
@@ -131,6 +137,8 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       unsyncedFinishes: unsynced,
       lastImport,
       notify: { enabled: notifier.enabled, watchdogMs: notifier.watchdogMs },
+      cases: host.cases ? { ...host.cases.cases(), lateReversed: host.cases.lateReversed() } : undefined,
+      totals: host.cases?.totals() ?? null,
     });
   };
 

@@ -4,6 +4,7 @@
  * English switchable (?lang=en, remembered in the browser). Live: the script follows /api/events
  * (server-sent events) and redraws from each snapshot; it never sends anything but GETs.
  */
+import { CASES_JS } from './page-cases.js';
 
 export function pageHtml(defaultLang: 'ru' | 'en'): string {
   return `<!doctype html>
@@ -31,6 +32,8 @@ export function pageHtml(defaultLang: 'ru' | 'en'): string {
   <section class="wide" id="inventory-box"><h2 id="inventory-h"></h2><table id="inventory"></table>
     <h3 id="records-h"></h3><ul id="cash-records"></ul><div id="cash-actions"></div></section>
   <section><h2 data-t="outbox"></h2><div id="outbox"></div></section>
+  <section class="wide" id="cases"></section>
+  <section class="wide" id="totals"></section>
   <section class="wide"><h2 data-t="sessions"></h2><table id="sessions"></table></section>
   <section><h2 data-t="network"></h2><div id="network"></div></section>
   <section><h2 data-t="clock"></h2><div id="clock"></div></section>
@@ -73,7 +76,7 @@ h3 { font-size: .95em; margin: .6em 0 .3em; }
 // A plain template (backslashes doubled), not String.raw: the bundler writes its Cyrillic as \u escapes
 // only in a cooked string, and one non-ASCII character left in the bundle makes V8 hold the daemon's
 // whole source text two bytes a character (bench/README.md, "Where memory goes"). The value is the same.
-export const PAGE_JS = `
+export const PAGE_JS = CASES_JS + `
 'use strict';
 (function () {
   var T = {
@@ -171,7 +174,9 @@ export const PAGE_JS = `
     [/^jammed$/, 'заклинило'],
     [/^initialising$/, 'инициализация'],
     [/^offering (\\d+)$/, function (m) { return 'предложена оплата ' + money(Number(m[1])); }],
-    [/^no hoppers$/, 'нет хопперов']
+    [/^no hoppers$/, 'нет хопперов'],
+    // The card reader's note of a late approval it reversed (VTK 3.4: FIN 0, the bank returns the money).
+    [/^approval of (\\d+) for withdrawn operation (\\d+) \\((.*)\\) reversed with FIN 0$/, function (m) { return 'одобрение ' + money(Number(m[1])) + ' по отозванной операции ' + m[2] + ' (' + m[3] + ') отменено (FIN 0)'; }]
   ];
   function hopperProblemRu(p) {
     var m = /^(\\d+): (empty|low \\((\\d+)\\))$/.exec(p);
@@ -180,11 +185,17 @@ export const PAGE_JS = `
   }
   function detailText(d) {
     if (lang !== 'ru' || !d) return d;
-    for (var i = 0; i < DETAIL_RU.length; i++) {
-      var m = DETAIL_RU[i][0].exec(d);
-      if (m) return typeof DETAIL_RU[i][1] === 'function' ? DETAIL_RU[i][1](m) : DETAIL_RU[i][1];
+    function one(p) {
+      for (var i = 0; i < DETAIL_RU.length; i++) {
+        var m = DETAIL_RU[i][0].exec(p);
+        if (m) return typeof DETAIL_RU[i][1] === 'function' ? DETAIL_RU[i][1](m) : DETAIL_RU[i][1];
+      }
+      return null;
     }
-    return d.split('; ').map(hopperProblemRu).join('; ');
+    var whole = one(d);
+    if (whole !== null) return whole;
+    // A detail of several parts ("idle; approval of ... reversed with FIN 0"): each part translated.
+    return d.split('; ').map(function (p) { var x = one(p); return x !== null ? x : hopperProblemRu(p); }).join('; ');
   }
   function rows(table, list) {
     table.replaceChildren.apply(table, list.map(function (r) {
@@ -252,6 +263,7 @@ export const PAGE_JS = `
     var cfg = [];
     Object.keys(s.config).forEach(function (sec) { Object.keys(s.config[sec]).forEach(function (k) { cfg.push([sec + '.' + k, JSON.stringify(s.config[sec][k])]); }); });
     rows(document.getElementById('config'), cfg);
+    (window.PP_RENDERERS || []).forEach(function (f) { f(s, lang); });
   }
 
   // The daemon words its attention reasons in English (logs, STATUS=); the page translates the known ones.

@@ -6,7 +6,8 @@
  * denominations, so the live redraws never wipe what the operator is typing. The forms POST JSON with
  * fetch (the Content-Security-Policy allows 'self'); the login is the browser's HTTP Basic.
  */
-export const CASH_JS = String.raw`
+// A plain template (backslashes doubled), not String.raw: see PAGE_JS in page-assets.ts.
+export const CASH_JS = `
 'use strict';
 (function () {
   var T = {
@@ -44,7 +45,7 @@ export const CASH_JS = String.raw`
   }
   function money(k) {
     var neg = k < 0; k = Math.abs(k);
-    return (neg ? '-' : '') + Math.floor(k / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0') + ',' + String(k % 100).padStart(2, '0') + '\u00a0\u20bd';
+    return (neg ? '-' : '') + Math.floor(k / 100).toString().replace(/\\B(?=(\\d{3})+(?!\\d))/g, '\\u00a0') + ',' + String(k % 100).padStart(2, '0') + '\\u00a0\\u20bd';
   }
   function sum(c) { return Object.keys(c).reduce(function (s, v) { return s + Number(v) * c[v]; }, 0); }
   function values(c) { return Object.keys(c).map(Number).sort(function (a, b) { return b - a; }); }
@@ -63,7 +64,7 @@ export const CASH_JS = String.raw`
   function renderInventory(s) {
     var c = s.cash, inv = c.inventory, cas = c.cassette;
     var tb = document.getElementById('inventory');
-    var capText = cas.bills + '\u00a0' + t('bills_n') + (cas.capacity ? ' / ' + cas.capacity + ', ' : ', ') + t('lv_' + cas.level);
+    var capText = cas.bills + '\\u00a0' + t('bills_n') + (cas.capacity ? ' / ' + cas.capacity + ', ' : ', ') + t('lv_' + cas.level);
     var rows = place(t('cassette'), inv.cassette, capText, 'cassette ' + (cas.level === 'full' ? 'bad' : cas.level === 'nearly-full' ? 'warn' : ''))
       .concat(place(t('box'), inv.box, '', 'box'))
       .concat(place(t('hoppers'), inv.hoppers, c.hoppersLow.low ? t('low', { b: money(c.hoppersLow.usualBill), s: money(c.hoppersLow.shortBy) }) : '', 'hoppers ' + (c.hoppersLow.low ? 'warn' : '')));

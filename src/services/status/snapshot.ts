@@ -12,6 +12,11 @@ import type { StoredSession, UnattributedCredit } from '../store/session-store.j
 import type { ImportMarker } from '../usb-import/result-marker.js';
 import type { CashView } from '../cash/cash-service.js';
 import type { OutboxSummary } from './outbox-summary.js';
+import type { CaseList } from '../../payment/open-cases.js';
+import type { Totals } from '../../payment/daily-totals.js';
+
+/** Owed change, unknown card outcomes (open and settled), late card approvals reversed with FIN 0. */
+export type CasesView = CaseList & { lateReversed: Array<{ opId: string; opNumber: number; amount: number; at: number; ref: string | null }> };
 
 export type UnitState = 'booting' | 'ready' | 'payment' | 'degraded' | 'unhealthy' | 'disabled';
 
@@ -63,6 +68,9 @@ export interface StatusSnapshot {
   clock: ClockState & { unsyncedFinishes: number };
   lastImport: ImportMarker | null;
   systemd: { notify: boolean; watchdogMs: number | null };
+  cases: CasesView;
+  /** Today (local day) and since the last collection; null before the first computation. */
+  totals: { today: Totals; sinceCollection: Totals } | null;
 }
 
 const SECRET_KEY = /password|secret/i;
@@ -126,6 +134,8 @@ export interface SnapshotInputs {
   unsyncedFinishes: number;
   lastImport: ImportMarker | null;
   notify: { enabled: boolean; watchdogMs: number | null };
+  cases?: CasesView;
+  totals?: { today: Totals; sinceCollection: Totals } | null;
 }
 
 export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
@@ -171,5 +181,8 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     clock: { ...i.clock, unsyncedFinishes: i.unsyncedFinishes },
     lastImport: i.lastImport,
     systemd: { notify: i.notify.enabled, watchdogMs: i.notify.watchdogMs },
+    // The newest settled ones; the open ones all (each is money someone must see to).
+    cases: i.cases ? { open: i.cases.open, settled: i.cases.settled.slice(-20), lateReversed: i.cases.lateReversed.slice(-20) } : { open: [], settled: [], lateReversed: [] },
+    totals: i.totals ?? null,
   };
 }

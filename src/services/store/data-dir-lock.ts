@@ -25,9 +25,9 @@ export const LOCK_FILE = 'daemon.lock';
  */
 const CONFLICT = 1;
 
-export function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string, lockFile = LOCK_FILE): () => void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, LOCK_FILE);
+  const path = join(dataDir, lockFile);
   const fd = openSync(path, 'a+', 0o600);
   let r;
   try {
@@ -62,7 +62,7 @@ export function lockDataDir(dataDir: string): () => void {
   writeSync(fd, `${process.pid}\n`, 0);
   // The pid file of older versions means nothing now.
   try {
-    unlinkSync(join(dataDir, 'daemon.pid'));
+    if (lockFile === LOCK_FILE) unlinkSync(join(dataDir, 'daemon.pid'));
   } catch {
     /* none */
   }

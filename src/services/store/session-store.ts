@@ -367,6 +367,11 @@ export class SessionStore {
     return (await this.ds.db.find({ kind: 'unattributed' }).sort({ at: 1 })) as UnattributedCredit[];
   }
 
+  /** The live store's sessions, credits and cash records as last stored (for the totals; no query). */
+  async documents(): Promise<{ sessions: StoredSession[]; unattributed: UnattributedCredit[]; cash: CashRecord[] }> {
+    return { sessions: [...this.live.values()], unattributed: [...this.credits.values()], cash: await this.cashRecords() };
+  }
+
   /** Sessions that carry a report (pending or delivered), for the outbox figures. */
   async withOutbox(): Promise<StoredSession[]> {
     return (await this.ds.db.find({ kind: 'session', outbox: { $ne: null } })) as StoredSession[];
