@@ -11,6 +11,7 @@ import type { LedCode } from '../led/led-codes.js';
 import type { StoredSession, UnattributedCredit } from '../store/session-store.js';
 import type { ImportMarker } from '../usb-import/result-marker.js';
 import type { OutboxSummary } from './outbox-summary.js';
+import type { UpdateMarker } from '../update/update-marker.js';
 
 export type UnitState = 'booting' | 'ready' | 'payment' | 'degraded' | 'unhealthy' | 'disabled';
 
@@ -48,9 +49,22 @@ export interface StatusSnapshot {
   clock: ClockState & { unsyncedFinishes: number };
   lastImport: ImportMarker | null;
   systemd: { notify: boolean; watchdogMs: number | null };
+  /** A/B root slots (RAUC): the booted slot and its bundle version, or "no A/B"; the last update's outcome. */
+  update: UpdateInfo;
 }
 
-const SECRET_KEY = /password|secret/i;
+export interface UpdateInfo {
+  ab: boolean;
+  slot: string | null;
+  bundleVersion: string | null;
+  /** "A (bundle 1.2.0)" or "no A/B". */
+  slotLine: string;
+  /** "marked good: slot B (1.2.0)", "fell back to slot A: ...", "no update yet". */
+  words: string;
+  last: UpdateMarker | null;
+}
+
+const SECRET_KEY = /password|secret|token/i;
 
 /** The configuration without secrets: a secret field becomes `<name>_set: true|false`. */
 export function configSummary(cfg: Config): Record<string, Record<string, unknown>> {
@@ -109,6 +123,7 @@ export interface SnapshotInputs {
   unsyncedFinishes: number;
   lastImport: ImportMarker | null;
   notify: { enabled: boolean; watchdogMs: number | null };
+  update?: UpdateInfo;
 }
 
 export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
@@ -149,5 +164,6 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     clock: { ...i.clock, unsyncedFinishes: i.unsyncedFinishes },
     lastImport: i.lastImport,
     systemd: { notify: i.notify.enabled, watchdogMs: i.notify.watchdogMs },
+    update: i.update ?? { ab: false, slot: null, bundleVersion: null, slotLine: 'no A/B', words: 'no update yet', last: null },
   };
 }
