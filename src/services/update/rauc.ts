@@ -10,6 +10,10 @@
  * unit says "no A/B".
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** RAUC's system configuration: without it, rauc may be installed but the unit has no A/B slots. */
+export const RAUC_SYSTEM_CONF = '/etc/rauc/system.conf';
 
 export interface RaucSlot {
   name: string;
@@ -107,10 +111,11 @@ export class Rauc {
     private readonly timeoutMs = 60_000,
   ) {}
 
-  /** null when rauc is not installed. Throws when it is but cannot tell (its reason in the message). */
+  /** null when rauc is not installed (or not configured: no system.conf). Throws when it is but cannot tell (its reason in the message). */
   async status(): Promise<RaucStatus | null> {
     const r = await run(this.cmd, ['status', '--detailed', '--output-format=json'], this.timeoutMs);
     if (r.missing) return null;
+    if (r.code !== 0 && !existsSync(RAUC_SYSTEM_CONF)) return null;
     if (r.code !== 0) throw new Error(`rauc status: ${raucReason(r)}`);
     return parseRaucStatus(r.out.trim());
   }
