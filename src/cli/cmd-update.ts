@@ -78,3 +78,16 @@ export async function versionCommand(ctx: CliContext, f: UpdateFlags): Promise<n
   for (const l of await versionLines(VERSION, f.rauc ?? process.env.PAYPOINT_RAUC ?? 'rauc', dataDir)) ctx.out(l);
   return 0;
 }
+
+/** `paypoint update hawkbit-config`: rauc-hawkbit-updater's file from [update], its service on or off. */
+export async function hawkbitConfigCommand(ctx: CliContext, f: UpdateFlags & { out?: string }): Promise<number> {
+  const { HAWKBIT_CONF, HAWKBIT_SERVICE, writeHawkbitConfig } = await import('../services/update/hawkbit.js');
+  const cfg = configAt(f.config ?? DEFAULT_CONFIG_PATH);
+  const out = f.out ?? HAWKBIT_CONF;
+  const on = await writeHawkbitConfig(cfg, out);
+  const code = await new Promise<number>((res) => {
+    execFile(f.systemctl ?? 'systemctl', [on ? 'start' : 'stop', '--no-block', HAWKBIT_SERVICE], (err) => res(err ? 1 : 0));
+  });
+  ctx.out(on ? `hawkBit on: ${out} written, ${HAWKBIT_SERVICE} started` : `hawkBit off: ${HAWKBIT_SERVICE} stopped, no configuration file`);
+  return on && code !== 0 ? 1 : 0;
+}

@@ -135,6 +135,11 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
     .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')
     .action(run('update mark-good', async (o: Record<string, string | undefined>) => (await import('./cmd-update.js')).markGoodCommand(ctx, o)));
 
+  cfgOpts(leaf(update, 'hawkbit-config', 'cmd.update.hawkbit-config', std), ['config'])
+    .option('--out <FILE>', ru ? 'куда записать файл rauc-hawkbit-updater' : 'where to write rauc-hawkbit-updater\'s file')
+    .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')
+    .action(run('update hawkbit-config', async (o: Record<string, string | undefined>) => (await import('./cmd-update.js')).hawkbitConfigCommand(ctx, o)));
+
   const hw = program.command('hw').description(t(ctx, 'cmd.hw'));
   hw.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
   leaf(hw, 'pulses <LINE>', 'cmd.hw.pulses', std)

@@ -69,6 +69,10 @@ const D = {
     en: 'wait until the daemon is healthy, then mark the booted slot good; otherwise mark it bad and reboot into the other slot',
     ru: 'дождаться исправной работы службы и отметить загруженный слот исправным; иначе отметить его неисправным и перезагрузиться в другой слот',
   },
+  'cmd.update.hawkbit-config': {
+    en: 'write rauc-hawkbit-updater\'s configuration from [update] and start its service, or stop it when hawkBit is off',
+    ru: 'записать настройки rauc-hawkbit-updater из [update] и запустить его службу или остановить её, если hawkBit выключен',
+  },
   'exit.update.0': { en: 'marked good, already good, or no A/B on this unit', ru: 'отмечен исправным, уже исправен или на киоске нет A/B' },
   'exit.update.1': { en: 'marked bad (rebooting) or not healthy with no slot to fall back to', ru: 'отмечен неисправным (перезагрузка) или неисправен, а вернуться некуда' },
   'exit.usb-import.0': { en: 'applied, exported or nothing to do', ru: 'применено, выгружено или делать нечего' },
