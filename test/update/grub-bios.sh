@@ -28,10 +28,10 @@ le() { # VALUE BYTES -> little-endian bytes as printf escapes
   printf '%s' "$out"
 }
 # core.img: its first sector's block list names the remaining sectors.
-printf "$(le $((CORE_LBA + 1)) 8)$(le $((sectors - 1)) 2)" | dd of="$tmp/core.img" bs=1 seek=$((0x1f4)) conv=notrunc status=none
+printf %b "$(le $((CORE_LBA + 1)) 8)$(le $((sectors - 1)) 2)" | dd of="$tmp/core.img" bs=1 seek=$((0x1f4)) conv=notrunc status=none
 dd if="$tmp/core.img" of="$disk" bs=512 seek=$CORE_LBA conv=notrunc status=none
 # boot.img's code (the first 440 bytes; the disk signature and partition table stay), then its pointers.
 cp "$lib/boot.img" "$tmp/boot.img"
-printf "$(le $CORE_LBA 8)" | dd of="$tmp/boot.img" bs=1 seek=$((0x5c)) conv=notrunc status=none
+printf %b "$(le $CORE_LBA 8)" | dd of="$tmp/boot.img" bs=1 seek=$((0x5c)) conv=notrunc status=none
 printf '\xff' | dd of="$tmp/boot.img" bs=1 seek=$((0x64)) conv=notrunc status=none
 dd if="$tmp/boot.img" of="$disk" bs=440 count=1 conv=notrunc status=none
