@@ -16,7 +16,7 @@ CORE_LBA=40
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 grub-mkimage -O i386-pc -o "$tmp/core.img" -p "$prefix" \
-  biosdisk part_gpt fat ext2 normal configfile loadenv test echo linux search search_label cat sleep
+  biosdisk part_gpt fat ext2 normal configfile loadenv test echo linux search search_label cat sleep serial terminal
 size=$(stat -c %s "$tmp/core.img")
 sectors=$(((size + 511) / 512))
 # The first partition must start after core.img.

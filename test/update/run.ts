@@ -103,10 +103,12 @@ async function main(): Promise<void> {
       notOk('update: the unit boots slot A through GRUB and the daemon becomes ready', vm.consoleText().split('\n').slice(-30).join('\n'));
       return;
     }
-    const grubLine = /paypoint-grub: .* -> slot A/.test(vm.consoleText());
+    // GRUB's own marks on the kernel command line: BOOT_IMAGE with its device name, and grub.cfg's rauc.slot.
+    const cmdline = (await vm.shell('cat /proc/cmdline')).trim();
+    const grubLine = /^BOOT_IMAGE=\(hd0,gpt2\)\/vmlinuz .*rauc\.slot=A/.test(cmdline);
     let st = await waitMarkedGood(vm, 180_000);
-    check('update: GRUB booted slot A (its line on the console), rauc names A booted, and the unit marked it good once healthy',
-      grubLine && st?.booted === 'A' && st.slots.A?.boot_status === 'good', `grub line: ${grubLine}; rauc: ${JSON.stringify(st)}`);
+    check('update: GRUB booted slot A (its kernel command line), rauc names A booted, and the unit marked it good once healthy',
+      grubLine && st?.booted === 'A' && st.slots.A?.boot_status === 'good', `cmdline: ${cmdline}`, `rauc: ${JSON.stringify(st)}`);
     const uid = 'before-update';
     const pay = returnCode((await vm.soap(payXml(uid, 2500, [{ id: '1', name: 'Kefir', count: 1, cost: 2500 }]))).body);
     const card = await vm.sim({ cmd: 'card', action: 'approve' });
