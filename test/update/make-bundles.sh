@@ -21,7 +21,8 @@ bundle() { # NAME COMPATIBLE VERSION IMAGE CERT KEY
   mkdir -p "$d"
   ln "$4" "$d/rootfs.ext4" 2>/dev/null || cp "$4" "$d/rootfs.ext4"
   printf '[update]\ncompatible=%s\nversion=%s\n\n[image.rootfs]\nfilename=rootfs.ext4\n' "$2" "$3" >"$d/manifest.raucm"
-  rauc bundle --cert="$5" --key="$6" "$d" "$b/$1.raucb" >/dev/null
+  # lz4: the fastest compressor of the guest kernel's squashfs (gzip took 12 min for the 1 GiB root here).
+  rauc bundle --mksquashfs-args="-comp lz4" --cert="$5" --key="$6" "$d" "$b/$1.raucb" >/dev/null
   rm -rf "$d"
 }
 dev_cert=$keys/development-1.cert.pem
