@@ -25,15 +25,26 @@ function stick(files: Record<string, string>): string {
 
 const result = (dir: string) => readFileSync(join(dir, 'paypoint-result.txt'), 'utf8');
 
-async function refusedCase(t: Tap.Test, name: string, info: object, files: Record<string, string>, want: RegExp, secret = true) {
-  t.test(name, async (t) => {
-    const u = await unitConfig(secret ? `[unit]\nadmin_secret_sha256 = "${sha256Hex(SECRET)}"\n` : '');
-    const tl = tools({ booted: 'A', a: 'good', b: 'bad' }, info);
-    const s = stick(files);
+const REFUSED: Array<{ name: string; info: object; files: Record<string, string>; want: RegExp; secret: boolean }> = [
+  { name: "bad signature: refused with rauc's reason", info: { error: 'signature verification failed: Verify error: self-signed certificate' },
+    files: { 'update.raucb': 'bundle bytes', 'paypoint-secret.txt': SECRET }, want: /update\.raucb: refused by rauc info \(signature or format\): signature verification failed: Verify error: self-signed certificate/, secret: true },
+  { name: 'wrong compatible: refused', info: { ...GOOD_INFO, compatible: 'other-box' },
+    files: { 'update.raucb': 'bundle bytes', 'paypoint-secret.txt': SECRET }, want: /compatible "other-box" is not this unit's "paypoint-test"/, secret: true },
+  { name: 'no admin secret on the stick: refused before rauc is asked', info: GOOD_INFO,
+    files: { 'update.raucb': 'bundle bytes' }, want: /this unit has an admin secret: put it in paypoint-secret\.txt/, secret: true },
+  { name: 'a unit without an admin secret takes no bundle', info: GOOD_INFO,
+    files: { 'update.raucb': 'bundle bytes' }, want: /an update bundle needs a unit that has an admin secret/, secret: false },
+];
+
+for (const c of REFUSED) {
+  t.test(c.name, async (t) => {
+    const u = await unitConfig(c.secret ? `[unit]\nadmin_secret_sha256 = "${sha256Hex(SECRET)}"\n` : '');
+    const tl = tools({ booted: 'A', a: 'good', b: 'bad' }, c.info);
+    const s = stick(c.files);
     const r = await cli(['usb-import', s, '--config', u.configPath, '--systemctl', join(tl.bin, 'systemctl')], tl.env);
     t.equal(r.code, 1, 'exit 1 (refused)');
     t.match(result(s), /result: REFUSED/);
-    t.match(result(s), want, 'the reason is in the result file');
+    t.match(result(s), c.want, 'the reason is in the result file');
     t.notMatch(readLog(tl.raucLog), /^install/m, 'rauc install never called');
     t.same(slotsNow(tl), { A: 'good', B: 'bad' }, 'slots unchanged');
     t.notMatch(readLog(tl.systemctlLog), /reboot/, 'no reboot');
@@ -41,17 +52,6 @@ async function refusedCase(t: Tap.Test, name: string, info: object, files: Recor
     t.notOk(existsSync(join(u.dataDir, 'update', 'incoming.raucb')), 'the copy is removed');
   });
 }
-
-declare namespace Tap { type Test = typeof t; }
-
-void refusedCase(t, 'bad signature: refused with rauc\'s reason', { error: 'signature verification failed: Verify error: self-signed certificate' },
-  { 'update.raucb': 'bundle bytes', 'paypoint-secret.txt': SECRET }, /update\.raucb: refused by rauc info \(signature or format\): signature verification failed: Verify error: self-signed certificate/);
-void refusedCase(t, 'wrong compatible: refused', { ...GOOD_INFO, compatible: 'other-box' },
-  { 'update.raucb': 'bundle bytes', 'paypoint-secret.txt': SECRET }, /compatible "other-box" is not this unit's "paypoint-test"/);
-void refusedCase(t, 'no admin secret on the stick: refused before rauc is asked', GOOD_INFO,
-  { 'update.raucb': 'bundle bytes' }, /this unit has an admin secret: put it in paypoint-secret\.txt/);
-void refusedCase(t, 'a unit without an admin secret takes no bundle', GOOD_INFO,
-  { 'update.raucb': 'bundle bytes' }, /an update bundle needs a unit that has an admin secret/, false);
 
 t.test('a good bundle is installed; the reboot waits for the payment in progress to finish', async (t) => {
   const u = await unitConfig(`[unit]\nadmin_secret_sha256 = "${sha256Hex(SECRET)}"\n`);
