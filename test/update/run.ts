@@ -83,14 +83,17 @@ async function waitMarkedGood(vm: Vm, timeoutMs: number): Promise<Awaited<Return
   return st;
 }
 
-async function importEnded(vm: Vm, timeoutMs: number): Promise<void> {
+const importJournal = (vm: Vm) => vm.shell("journalctl -b -o cat --no-pager -u 'paypoint-usb-import@*'").catch(() => '');
+const endedCount = (j: string) => j.split('\n').filter((l) => /Deactivated successfully|Failed with result/.test(l)).length;
+
+/** Waits until one more import unit has ended than `before` (udev may start it well after the plug). */
+async function importEnded(vm: Vm, before: number, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
-  await sleep(3000);
   while (Date.now() < end) {
-    const active = await vm.shell("systemctl list-units --no-legend --state=activating,active 'paypoint-usb-import@*' | wc -l").catch(() => '1');
-    if (active.trim() === '0') return;
+    if (endedCount(await importJournal(vm)) > before) return true;
     await sleep(2000);
   }
+  return false;
 }
 
 const apiStatus = async (vm: Vm) => JSON.parse((await vm.http(vm.ports.status, '/api/status')).body) as { update?: { slotLine: string; words: string }; attention?: string[] };
@@ -112,7 +115,12 @@ async function main(): Promise<void> {
       grubLine && st?.booted === 'A' && st.slots.A?.boot_status === 'good', `cmdline: ${cmdline}`, `rauc: ${JSON.stringify(st)}`);
     const uid = 'before-update';
     const pay = returnCode((await vm.soap(payXml(uid, 2500, [{ id: '1', name: 'Kefir', count: 1, cost: 2500 }]))).body);
-    const card = await vm.sim({ cmd: 'card', action: 'approve' });
+    // The card is offered once the terminal simulator has the session (later than Pay's answer on a loaded host).
+    let card = await vm.sim({ cmd: 'card', action: 'approve' });
+    for (let i = 0; i < 60 && !card.ok; i++) {
+      await sleep(1000);
+      card = await vm.sim({ cmd: 'card', action: 'approve' });
+    }
     let code: number | null = null;
     for (let i = 0; i < 60 && code !== 0; i++) {
       code = returnCode((await vm.soap(pollXml(uid))).body);
@@ -129,8 +137,9 @@ async function main(): Promise<void> {
         const pidBefore = (await vm.shell('systemctl show -p MainPID --value paypoint.service')).trim();
         const bootBefore = await bootId(vm);
         const img = stick(name, join(bundles, `${name}.raucb`));
+        const ended = endedCount(await importJournal(vm));
         await plug(vm, `u-${name}`, img);
-        await importEnded(vm, 300_000);
+        await importEnded(vm, ended, 600_000);
         await unplug(vm, `u-${name}`);
         const result = readStick(img, 'paypoint-result.txt');
         const after = await raucStatus(vm);
