@@ -4,7 +4,8 @@
  * in on USB sticks (FAT images hot-plugged through QMP; the unit's own import path). Prints TAP and ends
  * with "update test: N passed, N failed".
  *
- * Usage: node --import tsx test/update/run.ts --work WORK [--checks refused,good,never-ready,powercut]
+ * Usage: node --import tsx test/update/run.ts --work WORK [--checks refused,good[,never-ready,powercut]]
+ * (never-ready and powercut are not in the default set: written, not yet run; test/update/README.md)
  */
 import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
