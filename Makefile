@@ -21,7 +21,7 @@ DATA_DIR ?= /var/lib/paypoint
 CUTS ?= 100
 
 .PHONY: deps deps-node deps-apt deps-npm deps-vm deps-yocto build install run test test-image test-vm \
-	test-powercut test-kill test-unit bench bench-soak lint clean check-yocto yocto-layers recipe-data
+	test-powercut test-kill test-update deps-update test-unit bench bench-soak lint clean check-yocto yocto-layers recipe-data
 
 # Debian packages (idempotent: only what is missing is installed) then npm packages (from the lock file).
 deps: deps-node deps-apt deps-npm
@@ -166,6 +166,16 @@ recipe-data: deps
 # (PAYPOINT_VM_CACHE). Ends with "vm test: N passed, N failed" (.ci/run adds it to the total).
 test-vm: deps-vm
 	nice test/vm/vm-test.sh
+
+# A/B updates with RAUC on a real kernel (test/update/README.md): the VM of test-vm, booted through GRUB on
+# its disk, with Debian's rauc 1.8 in the guest; bundles made on the host with rauc bundle. Needs root.
+# Ends with "update test: N passed, N failed" (.ci/run adds it to the total).
+UPDATE_APT_PACKAGES := rauc squashfs-tools grub-pc-bin grub-common e2fsprogs openssl
+deps-update: deps-vm
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(UPDATE_APT_PACKAGES)"
+
+test-update: deps-update
+	nice test/update/update-test.sh
 
 # Long power-cut runs outside CI: make test-powercut CUTS=100 [SEED=...] (prints the seed and per-cut counts).
 test-powercut: deps-vm

@@ -155,6 +155,21 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
     c.action(run(`cash ${action}`, async (args: string[], _o: unknown, cmd: Command) => (await import('./cmd-cash.js')).cashAction(ctx, action, args, cmd.optsWithGlobals())));
   }
 
+  const update = program.command('update').description(t(ctx, 'cmd.update'));
+  update.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
+  cfgOpts(leaf(update, 'mark-good', 'cmd.update.mark-good', [[0, 'exit.update.0'], [1, 'exit.update.1'], [2, 'exit.2']]), ['config'])
+    .option('--timeout <S>', ru ? 'секунд ждать исправной работы (иначе update.mark_good_timeout_s)' : 'seconds to wait for health (else update.mark_good_timeout_s)')
+    .option('--settle <S>', ru ? 'секунд подряд исправной работы (по умолчанию 5)' : 'seconds in a row the unit must be healthy (default 5)')
+    .option('--unit <NAME>', ru ? 'юнит systemd службы (по умолчанию paypoint.service)' : 'systemd unit of the daemon (default paypoint.service)')
+    .option('--rauc <CMD>', ru ? 'команда rauc (для тестов)' : 'the rauc command (for tests)')
+    .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')
+    .action(run('update mark-good', async (o: Record<string, string | undefined>) => (await import('./cmd-update.js')).markGoodCommand(ctx, o)));
+
+  cfgOpts(leaf(update, 'hawkbit-config', 'cmd.update.hawkbit-config', std), ['config'])
+    .option('--out <FILE>', ru ? 'куда записать файл rauc-hawkbit-updater' : 'where to write rauc-hawkbit-updater\'s file')
+    .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')
+    .action(run('update hawkbit-config', async (o: Record<string, string | undefined>) => (await import('./cmd-update.js')).hawkbitConfigCommand(ctx, o)));
+
   const hw = program.command('hw').description(t(ctx, 'cmd.hw'));
   hw.helpOption('-h, --help', ru ? 'показать справку по команде' : 'display help for command');
   leaf(hw, 'pulses <LINE>', 'cmd.hw.pulses', std)
@@ -183,6 +198,11 @@ export async function main(argv: string[]): Promise<Outcome> {
   if (argv.length === 0) {
     process.stdout.write(program.helpInformation());
     return 2;
+  }
+  // `paypoint --version [--config FILE]`: the version, the booted root slot and the last update.
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    const ci = argv.indexOf('--config');
+    return (await import('./cmd-update.js')).versionCommand(ctx, { config: ci > 0 ? argv[ci + 1] : undefined });
   }
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -64,6 +64,17 @@ const D = {
   'exit.try.pay.3': { en: 'no final answer: kiosk unreachable, 401, fault, session lost (-4) or --timeout reached', ru: 'нет окончательного ответа: киоск недоступен, 401, SOAP Fault, сессия потеряна (-4) или истёк --timeout' },
   'exit.try.register.0': { en: 'the server answered true', ru: 'сервер ответил true' },
   'exit.try.register.1': { en: 'the server answered false, a fault, an HTTP error, or did not answer', ru: 'сервер ответил false, SOAP Fault, ошибкой HTTP или не ответил' },
+  'cmd.update': { en: 'A/B updates with RAUC: mark the booted slot good when the unit is healthy', ru: 'обновления A/B через RAUC: отметить загруженный слот исправным, когда киоск здоров' },
+  'cmd.update.mark-good': {
+    en: 'wait until the daemon is healthy, then mark the booted slot good; otherwise mark it bad and reboot into the other slot',
+    ru: 'дождаться исправной работы службы и отметить загруженный слот исправным; иначе отметить его неисправным и перезагрузиться в другой слот',
+  },
+  'cmd.update.hawkbit-config': {
+    en: 'write rauc-hawkbit-updater\'s configuration from [update] and start its service, or stop it when hawkBit is off',
+    ru: 'записать настройки rauc-hawkbit-updater из [update] и запустить его службу или остановить её, если hawkBit выключен',
+  },
+  'exit.update.0': { en: 'marked good, already good, or no A/B on this unit', ru: 'отмечен исправным, уже исправен или на киоске нет A/B' },
+  'exit.update.1': { en: 'marked bad (rebooting) or not healthy with no slot to fall back to', ru: 'отмечен неисправным (перезагрузка) или неисправен, а вернуться некуда' },
   'exit.usb-import.0': { en: 'applied, exported or nothing to do', ru: 'применено, выгружено или делать нечего' },
   'exit.usb-import.1': { en: 'refused or rolled back', ru: 'отклонено или откачено' },
   'exit.serve.0': { en: 'stopped by SIGTERM or SIGINT', ru: 'остановлена сигналом SIGTERM или SIGINT' },

@@ -13,7 +13,8 @@ import { createLogger } from '../services/log.js';
 import { probeClock } from '../services/clock/clock.js';
 import { runImport } from '../services/usb-import/importer.js';
 import { StickMount } from '../services/usb-import/stick-mount.js';
-import { SystemdApplier } from '../services/usb-import/systemd-applier.js';
+import { rebootWhenIdle, SystemdApplier } from '../services/usb-import/systemd-applier.js';
+import { currentConfig } from '../services/usb-import/importer.js';
 import { CliFailure, t, useSchemaLanguage, type CliContext } from './context.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/paypoint/paypoint.toml';
@@ -49,10 +50,12 @@ export async function usbImportCommand(ctx: CliContext, target: string, values: 
   if (statSync(target).isDirectory()) {
     const r = await runImport({ ...common, stickDir: target, writeToStick: (name, data) => writeOnStick(target, name, data) });
     for (const l of r.lines) ctx.err(translateLine(ctx.lang, l));
+    if (r.reboot) await rebootAfterUpdate(common.configPath, values.systemctl, log);
     return r.status === 'refused' || r.status === 'rolled-back' ? 1 : 0;
   }
 
   const stick = await StickMount.create(target, values.runDir);
+  let rebootAfter = false;
   try {
     await stick.mount('ro');
     // Everything is read in the read-only phase; what goes back to the stick is collected and written
@@ -68,9 +71,19 @@ export async function usbImportCommand(ctx: CliContext, target: string, values: 
     await stick.mount('rw');
     for (const [name, data] of pending) await writeOnStick(stick.dir, name, data);
     log.info({ status: r.status, export: r.exportFile }, 'usb import finished');
+    rebootAfter = r.reboot === true;
     for (const l of r.lines) ctx.err(translateLine(ctx.lang, l));
     return r.status === 'refused' || r.status === 'rolled-back' ? 1 : 0;
   } finally {
     await stick.unmount();
+    // After the result is on the stick and the stick unmounted.
+    if (rebootAfter) await rebootAfterUpdate(common.configPath, values.systemctl, log);
   }
+}
+
+async function rebootAfterUpdate(configPath: string, systemctl: string | undefined, log: ReturnType<typeof createLogger>): Promise<void> {
+  const cfg = currentConfig(configPath);
+  if (!cfg) return;
+  log.info({}, 'update installed: rebooting into it once no payment is in progress');
+  await rebootWhenIdle(cfg, { systemctl, log: (m) => log.info({}, m) });
 }

@@ -224,6 +224,37 @@ export const CashSchema = z
   })
   .strict();
 
+export const UpdateSchema = z
+  .object({
+    mark_good_timeout_s: z
+      .number()
+      .int()
+      .min(30)
+      .max(3600)
+      .default(300)
+      .describe('A/B updates (RAUC): seconds a newly booted root slot has to become healthy (daemon ready, store loaded, outbox read) before it is marked bad and the unit reboots into the other slot (30..3600).'),
+    hawkbit_enabled: z.boolean().default(false).describe('Updates from a hawkBit server with rauc-hawkbit-updater. Off: its service stays disabled and its configuration file is not written.'),
+    hawkbit_server: z
+      .string()
+      .default('')
+      .refine((s) => s === '' || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s), 'must be host or host:port (no scheme, no path), or empty')
+      .describe('hawkBit server as host[:port] (rauc-hawkbit-updater hawkbit_server).'),
+    hawkbit_ssl: z.boolean().default(true).describe('Talk to the hawkBit server over HTTPS (rauc-hawkbit-updater ssl).'),
+    hawkbit_tenant: z.string().max(64).regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, dash and underscore only').default('DEFAULT').describe('hawkBit tenant (tenant_id).'),
+    hawkbit_target_name: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
+      .default('')
+      .describe('Target name (controller ID) of this unit on the hawkBit server. Empty: the terminal ID.'),
+    hawkbit_auth_token: secret('Target security token of this unit on the hawkBit server (auth_token)').regex(/^[A-Za-z0-9._~+/=-]*$/, 'token characters only').default(''),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.hawkbit_enabled && v.hawkbit_server === '') ctx.addIssue({ code: 'custom', path: ['hawkbit_server'], message: 'hawkbit_enabled is on: the server must be set' });
+    if (v.hawkbit_enabled && v.hawkbit_auth_token === '') ctx.addIssue({ code: 'custom', path: ['hawkbit_auth_token'], message: 'hawkbit_enabled is on: the target token must be set' });
+  });
+
 export const ConfigSchema = z
   .object({
     pos: PosSchema.default(PosSchema.parse({})),
@@ -236,6 +267,7 @@ export const ConfigSchema = z
     led: LedSchema.default(LedSchema.parse({})),
     unit: UnitSchema.default(UnitSchema.parse({})),
     cash: CashSchema.default(CashSchema.parse({})),
+    update: UpdateSchema.default(UpdateSchema.parse({})),
   })
   .strict();
 

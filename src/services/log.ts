@@ -34,7 +34,7 @@ export function createLogger(level: string = 'info', destination?: pino.Destinat
       base: { svc: 'paypoint' },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Secrets never reach the log, whatever a caller passes.
-      redact: { paths: ['password', '*.password', '*.*.password', 'authorization', '*.authorization'], censor: '[hidden]' },
+      redact: { paths: ['password', '*.password', '*.*.password', 'authorization', '*.authorization', 'hawkbit_auth_token', '*.hawkbit_auth_token', '*.*.hawkbit_auth_token'], censor: '[hidden]' },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? (process.stdout.isTTY ? ttyDestination() : pino.destination({ fd: 1, sync: true })),

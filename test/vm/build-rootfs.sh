@@ -14,6 +14,9 @@ CACHE_DIR=${PAYPOINT_VM_CACHE:-/var/cache/paypoint-vm-test}
 SUITE=bookworm
 MIRROR=${PAYPOINT_VM_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,e2fsprogs,util-linux,linux-image-amd64,initramfs-tools,fuse,fusefat,libcurl4,i2c-tools
+# A variant with more packages (the update test: rauc, rauc-service, grub-common): its own cache key; give
+# it its own PAYPOINT_VM_CACHE too, or it replaces the default base there.
+PACKAGES+=${PAYPOINT_VM_EXTRA_PACKAGES:+,$PAYPOINT_VM_EXTRA_PACKAGES}
 DPKG_OPTS=(
   --dpkgopt='path-exclude=/usr/share/man/*'
   --dpkgopt='path-exclude=/usr/share/doc/*'

@@ -23,7 +23,7 @@ const SECRET = 'vm-usb-secret';
 const UNIT_GLOB = 'paypoint-usb-import@*';
 const ENDED = /Deactivated successfully|Failed with result/;
 
-function stickImage(work: string, name: string, files: Record<string, string>): string {
+export function stickImage(work: string, name: string, files: Record<string, string>): string {
   const img = join(work, `${name}.img`);
   execFileSync('mkfs.vfat', ['-C', img, '8192'], { stdio: 'ignore' });
   for (const [file, text] of Object.entries(files)) {
@@ -34,13 +34,13 @@ function stickImage(work: string, name: string, files: Record<string, string>): 
   return img;
 }
 
-async function plug(vm: Vm, id: string, img: string): Promise<void> {
+export async function plug(vm: Vm, id: string, img: string): Promise<void> {
   await vm.qmp('blockdev-add', { driver: 'raw', 'node-name': id, file: { driver: 'file', filename: img } });
   await vm.qmp('device_add', { driver: 'usb-storage', id, drive: id, bus: 'xhci.0', removable: true });
 }
 
 /** device_del, then waits until the guest released it (the device is gone from QOM) before the node goes. */
-async function unplug(vm: Vm, id: string): Promise<boolean> {
+export async function unplug(vm: Vm, id: string): Promise<boolean> {
   await vm.qmp('device_del', { id });
   let gone = false;
   for (let i = 0; i < 120 && !gone; i++) {

@@ -24,6 +24,8 @@ export interface VmOptions {
   /** A guest reset restarts the machine (the hardware watchdog's reset) instead of ending qemu
    * (-no-reboot, the default: a reboot the test did not ask for shows up as an exit). */
   resetReboots?: boolean;
+  /** Boot through the boot loader on the root disk (the update test's GRUB) instead of qemu -kernel. */
+  bootFromDisk?: boolean;
 }
 
 export interface Ports {
@@ -59,10 +61,12 @@ export class Vm {
       '-display', 'none', '-monitor', 'none', ...(this.opts.resetReboots ? [] : ['-no-reboot']), '-nodefaults',
       '-serial', `file:${join(w, this.opts.console ?? 'console.log')}`,
       '-qmp', `unix:${this.qmpPath},server=on,wait=off`,
-      '-kernel', join(w, 'vmlinuz'), '-initrd', join(w, 'initrd.img'),
-      '-append', 'root=LABEL=rootA ro rootfstype=ext4 console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0',
+      ...(this.opts.bootFromDisk
+        ? []
+        : ['-kernel', join(w, 'vmlinuz'), '-initrd', join(w, 'initrd.img'),
+           '-append', 'root=LABEL=rootA ro rootfstype=ext4 console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0']),
       '-drive', `file=${join(w, 'root.img')},if=none,id=root,format=raw,cache=writeback`,
-      '-device', 'virtio-blk-pci,drive=root',
+      '-device', `virtio-blk-pci,drive=root${this.opts.bootFromDisk ? ',bootindex=0' : ''}`,
       '-drive', data, '-device', 'virtio-blk-pci,drive=data',
       '-netdev',
       `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${p.soap}-:8080,hostfwd=tcp:127.0.0.1:${p.status}-:8081,` +

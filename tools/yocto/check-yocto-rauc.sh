@@ -184,8 +184,8 @@ rauc_env_checks() {
       cfg=$(conf_get "$dropin" Unit ConditionPathExists)
       ck "hawkbit: off by default: starts only when $cfg exists" "hawkbit: the drop-in has no ConditionPathExists ('$cfg')" \
         test -n "$cfg"
-      ck "hawkbit: $cfg is on the config partition (/etc/paypoint), which the image ships empty" "hawkbit: '$cfg' is not on the config partition" \
-        test "${cfg%/*}" = /etc/paypoint
+      ck "hawkbit: $cfg is the file paypoint-hawkbit-config.service writes only when hawkBit is on" "hawkbit: '$cfg' is not the daemon's file (src/services/update/hawkbit.ts)" \
+        grep -qF "'$cfg'" "$project/src/services/update/hawkbit.ts"
       ck "hawkbit: the updater reads that file (as a credential)" "hawkbit: the drop-in does not pass $cfg to the updater" \
         grep -qx "LoadCredential=hawkbit.conf:$cfg" "$dropin"
       ck "hawkbit: ExecStart is reset and reads the credential" "hawkbit: ExecStart is not reset to read %d/hawkbit.conf" \

@@ -204,7 +204,9 @@ if [ -f "$envs/paypoint-bootfs.env" ]; then
   done < <(sed -n 's/^dtoverlay=\([^,]*\).*/\1/p' "$project/board/config.txt")
 fi
 if [ -f "$envs/paypoint.env" ]; then
-  expect paypoint SYSTEMD_SERVICE:paypoint is paypoint.service "enabled unit"
+  for unit in paypoint.service paypoint-update-mark-good.service paypoint-hawkbit-config.service; do
+    expect paypoint SYSTEMD_SERVICE:paypoint has "$unit" "enabled unit"
+  done
   expect paypoint SYSTEMD_AUTO_ENABLE:paypoint is enable "enabled unit"
   expect paypoint USERADD_PACKAGES is paypoint "users made at build time"
   expect paypoint USERADD_PARAM:paypoint has paypoint "the daemon's user"

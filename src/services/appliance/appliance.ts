@@ -23,6 +23,12 @@ import { probeClock, type ClockProbeOptions, type ClockState } from '../clock/cl
 import { flagUnsynced, readUnsyncedIds } from '../clock/clock-flags.js';
 import { HealthMonitor, type HealthState } from '../health/health.js';
 import { SystemdNotifier } from './notify.js';
+import { bootedSlot, Rauc } from '../update/rauc.js';
+import { readUpdateMarker, updateWords, type UpdateMarker } from '../update/update-marker.js';
+import type { UpdateInfo } from '../status/snapshot.js';
+
+/** How long a fallback to the old slot is shown as needing attention (LED and page). */
+const FELL_BACK_SHOWN_MS = 24 * 3_600_000;
 
 /** What the appliance needs of the daemon (src/main.ts's Daemon has all of it). */
 export interface ApplianceHost {
@@ -77,6 +83,20 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
   let unsynced = readUnsyncedIds(dataDir).size;
   let lastImport: ImportMarker | null = readImportMarker(dataDir);
   let restOwed = false;
+  let lastUpdate: UpdateMarker | null = readUpdateMarker(dataDir);
+  // The booted slot does not change while the daemon runs: asked once, in the background (rauc answers
+  // over D-Bus; readiness does not wait for it).
+  let slot: Pick<UpdateInfo, 'ab' | 'slot' | 'bundleVersion' | 'slotLine'> = { ab: false, slot: null, bundleVersion: null, slotLine: 'no A/B' };
+  void new Rauc('rauc', 20_000)
+    .status()
+    .then((st) => {
+      const b = st ? bootedSlot(st) : null;
+      if (st) slot = { ab: true, slot: b?.bootname ?? null, bundleVersion: b?.bundleVersion ?? null, slotLine: `${b?.bootname ?? '?'}${b?.bundleVersion ? ` (bundle ${b.bundleVersion})` : ''}` };
+      changed();
+    })
+    .catch((e) => {
+      slot = { ab: true, slot: null, bundleVersion: null, slotLine: `unknown (${(e as Error).message.slice(0, 120)})` };
+    });
 
   led?.update({ booting: true, importResult: null, paymentInProgress: false, attention: [], reportsWaiting: false });
 
@@ -97,6 +117,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       ? host.cases.cases().open.some((c) => c.kind !== 'card')
       : recent.some((s) => (s.payout?.rest ?? 0) > 0) || unattributed.some((u) => u.rest > 0);
     lastImport = readImportMarker(dataDir);
+    lastUpdate = readUpdateMarker(dataDir);
   };
 
   const attention = (h: HealthState): string[] => {
@@ -104,6 +125,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
     if (restOwed) out.push('rest amount owed to a customer');
     for (const d of h.devices) if (d.state === 'fault' || d.state === 'offline') out.push(`device ${d.name}: ${d.state}`);
     if (clock.synchronized !== true) out.push(clock.synchronized === false ? 'clock not synchronised' : 'clock synchronisation unknown');
+    if (lastUpdate?.result === 'fell-back' && Math.abs(Date.now() - lastUpdate.at) < FELL_BACK_SHOWN_MS) out.push(`update: ${updateWords(lastUpdate)}`);
     if (!h.ok) out.push(...h.reasons.filter((r) => !r.includes(': fault') && !r.includes(': offline')));
     return out;
   };
@@ -139,6 +161,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       notify: { enabled: notifier.enabled, watchdogMs: notifier.watchdogMs },
       cases: host.cases ? { ...host.cases.cases(), lateReversed: host.cases.lateReversed() } : undefined,
       totals: host.cases?.totals() ?? null,
+      update: { ...slot, words: updateWords(lastUpdate), last: lastUpdate },
     });
   };
 

@@ -100,7 +100,7 @@ export const PAGE_JS = CASES_JS + `
       terminal_id: 'ID терминала', title_t: 'Название', name: 'Место', host: 'Хост', version: 'Версия', uptime: 'Работает',
       led: 'Индикатор', last_import: 'Последний импорт с USB', watchdog: 'Сторожевой таймер', health: 'Самопроверка',
       loop_lag: 'задержка цикла', store: 'хранилище', writable: 'запись работает', unattributed: 'Деньги вне сессии',
-      applied: 'применён', import_refused: 'отклонён',
+      applied: 'применён', import_refused: 'отклонён', slot: 'Корневой слот', update: 'Обновление',
       'dev_coin-acceptor': 'Монетоприёмник', 'dev_bill-validator': 'Купюроприёмник', dev_hoppers: 'Хопперы (сдача)',
       dev_card: 'Карточный терминал', 'dev_cancel-button': 'Кнопка отмены',
       src_timesyncd: 'systemd-timesyncd', src_timedatectl: 'timedatectl', src_unknown: 'неизвестен',
@@ -127,7 +127,7 @@ export const PAGE_JS = CASES_JS + `
       terminal_id: 'Terminal ID', title_t: 'Title', name: 'Location', host: 'Host', version: 'Version', uptime: 'Uptime',
       led: 'LED', last_import: 'Last USB import', watchdog: 'Watchdog', health: 'Self-check',
       loop_lag: 'loop lag', store: 'store', writable: 'writable', unattributed: 'Money outside a session',
-      applied: 'applied', import_refused: 'refused',
+      applied: 'applied', import_refused: 'refused', slot: 'Root slot', update: 'Update',
       'dev_coin-acceptor': 'Coin acceptor', 'dev_bill-validator': 'Bill validator', dev_hoppers: 'Hoppers (change)',
       dev_card: 'Card terminal', 'dev_cancel-button': 'Cancel button',
       src_timesyncd: 'systemd-timesyncd', src_timedatectl: 'timedatectl', src_unknown: 'unknown',
@@ -256,7 +256,7 @@ export const PAGE_JS = CASES_JS + `
     kv(document.getElementById('clock'), [[t('synced'), { text: cs === null ? t('unknown') : cs ? t('yes') : t('no'), 'class': cs ? 'ok' : 'bad' }],
       [t('source'), t('src_' + s.clock.source)], [t('now'), when(s.now)], [t('unsynced_note'), String(s.clock.unsyncedFinishes)]]);
     kv(document.getElementById('unit'), [[t('terminal_id'), s.unit.terminalId], [t('title_t'), s.unit.title], [t('name'), s.unit.name || '—'], [t('host'), s.unit.hostname],
-      [t('version'), s.version], [t('uptime'), dur(s.uptimeS)], [t('led'), s.led || '—'],
+      [t('version'), s.version], [t('slot'), s.update ? s.update.slotLine : '—'], [t('update'), s.update ? s.update.words : '—'], [t('uptime'), dur(s.uptimeS)], [t('led'), s.led || '—'],
       [t('health'), (s.health.ok ? 'ok' : 'FAIL') + ', ' + t('loop_lag') + ' ' + s.health.eventLoopLagMs + ' ms, ' + t('store') + ': ' + (s.health.store.writable ? t('writable') : s.health.store.error)],
       [t('watchdog'), s.systemd.watchdogMs ? s.systemd.watchdogMs + ' ms' : '—'],
       [t('last_import'), s.lastImport ? when(s.lastImport.at) + ': ' + (s.lastImport.result === 'applied' ? t('applied') : t('import_refused')) + ' — ' + s.lastImport.summary : '—']]);

@@ -17,6 +17,7 @@ import type { Totals } from '../../payment/daily-totals.js';
 
 /** Owed change, unknown card outcomes (open and settled), late card approvals reversed with FIN 0. */
 export type CasesView = CaseList & { lateReversed: Array<{ opId: string; opNumber: number; amount: number; at: number; ref: string | null }> };
+import type { UpdateMarker } from '../update/update-marker.js';
 
 export type UnitState = 'booting' | 'ready' | 'payment' | 'degraded' | 'unhealthy' | 'disabled';
 
@@ -71,9 +72,22 @@ export interface StatusSnapshot {
   cases: CasesView;
   /** Today (local day) and since the last collection; null before the first computation. */
   totals: { today: Totals; sinceCollection: Totals } | null;
+  /** A/B root slots (RAUC): the booted slot and its bundle version, or "no A/B"; the last update's outcome. */
+  update: UpdateInfo;
 }
 
-const SECRET_KEY = /password|secret/i;
+export interface UpdateInfo {
+  ab: boolean;
+  slot: string | null;
+  bundleVersion: string | null;
+  /** "A (bundle 1.2.0)" or "no A/B". */
+  slotLine: string;
+  /** "marked good: slot B (1.2.0)", "fell back to slot A: ...", "no update yet". */
+  words: string;
+  last: UpdateMarker | null;
+}
+
+const SECRET_KEY = /password|secret|token/i;
 
 /** The configuration without secrets: a secret field becomes `<name>_set: true|false`. */
 export function configSummary(cfg: Config): Record<string, Record<string, unknown>> {
@@ -136,6 +150,7 @@ export interface SnapshotInputs {
   notify: { enabled: boolean; watchdogMs: number | null };
   cases?: CasesView;
   totals?: { today: Totals; sinceCollection: Totals } | null;
+  update?: UpdateInfo;
 }
 
 export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
@@ -184,5 +199,6 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     // The newest settled ones; the open ones all (each is money someone must see to).
     cases: i.cases ? { open: i.cases.open, settled: i.cases.settled.slice(-20), lateReversed: i.cases.lateReversed.slice(-20) } : { open: [], settled: [], lateReversed: [] },
     totals: i.totals ?? null,
+    update: i.update ?? { ab: false, slot: null, bundleVersion: null, slotLine: 'no A/B', words: 'no update yet', last: null },
   };
 }

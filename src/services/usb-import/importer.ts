@@ -23,6 +23,8 @@ import { EXPORT_REQUEST_FILE, exportCsv, parseExportRequest } from './export-csv
 import { exportCashCsv } from './export-cash-csv.js';
 import { writeImportMarker } from './result-marker.js';
 import { readStickFile } from './stick-files.js';
+import { importBundle, stickBundles } from '../update/bundle-import.js';
+import { Rauc } from '../update/rauc.js';
 
 export const CONFIG_FILE = 'paypoint.toml';
 export const RESULT_FILE = 'paypoint-result.txt';
@@ -45,15 +47,19 @@ export interface ImportOptions {
   /** Clock state for the result file: true, false or null (unknown). */
   clockSynchronized?: boolean | null;
   hostname?: string;
+  /** RAUC for an update bundle on the stick (default: the `rauc` command). */
+  rauc?: Rauc;
 }
 
-export type ImportStatus = 'applied' | 'refused' | 'rolled-back' | 'nothing';
+export type ImportStatus = 'applied' | 'refused' | 'rolled-back' | 'nothing' | 'installed';
 
 export interface ImportOutcome {
   status: ImportStatus;
   /** Lines of the result file after its header. */
   lines: string[];
   exportFile: string | null;
+  /** An update bundle was installed: reboot once no payment session is open. */
+  reboot?: boolean;
 }
 
 /** The configuration now in force (for its admin secret and data directory), or null on a new unit. */
@@ -122,6 +128,21 @@ export async function runImport(o: ImportOptions): Promise<ImportOutcome> {
     if (!secretOk) {
       return refuse([stickSecret === null ? `this unit has an admin secret: put it in ${SECRET_FILE} on the stick` : `${SECRET_FILE}: wrong admin secret`], dataDir);
     }
+  }
+  // An update bundle: only on a unit with an admin secret (checked above), and alone on its stick.
+  let bundles: string[];
+  try {
+    bundles = await stickBundles(o.stickDir);
+  } catch {
+    bundles = [];
+  }
+  if (bundles.length > 0) {
+    if (expected === '') return refuse([`${bundles[0]}: an update bundle needs a unit that has an admin secret: import a configuration that sets unit.admin_secret_sha256 first`], dataDir);
+    if (bundles.length > 1) return refuse([`more than one update bundle on the stick (${bundles.join(', ')}): leave one`], dataDir);
+    if (configBytes !== null || exportReq !== null) return refuse([`${bundles[0]}: an update bundle goes on a stick of its own (no ${CONFIG_FILE} or ${EXPORT_REQUEST_FILE} beside it)`], dataDir);
+    const b = await importBundle({ rauc: o.rauc ?? new Rauc(), stickDir: o.stickDir, name: bundles[0]!, dataDir: dataDir!, log: o.log, now });
+    await writeImportMarker(dataDir!, { result: b.status === 'installed' ? 'applied' : 'refused', at: now(), summary: b.lines[1] ?? '' }).catch(() => undefined);
+    return finish({ status: b.status, lines: b.lines, exportFile: null, reboot: b.status === 'installed' });
   }
   if (configBytes === null && exportReq === null) {
     return finish({ status: 'nothing', lines: ['result: NOTHING TO DO', `no ${CONFIG_FILE} and no ${EXPORT_REQUEST_FILE} on the stick`], exportFile: null });

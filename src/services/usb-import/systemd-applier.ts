@@ -27,7 +27,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
-export function fetchStatus(cfg: Config, timeoutMs = 3000): Promise<{ ok: boolean; state: string } | null> {
+export function fetchStatus(cfg: Config, timeoutMs = 3000): Promise<{ ok: boolean; state: string; session: boolean } | null> {
   const host = cfg.status.bind === '0.0.0.0' || cfg.status.bind === '::' ? '127.0.0.1' : cfg.status.bind;
   const headers: Record<string, string> = {};
   if (cfg.status.require_auth) headers.Authorization = 'Basic ' + Buffer.from(`${cfg.status.login}:${cfg.status.password}`).toString('base64');
@@ -38,8 +38,10 @@ export function fetchStatus(cfg: Config, timeoutMs = 3000): Promise<{ ok: boolea
       res.on('data', (d) => (body += d));
       res.on('end', () => {
         try {
-          const s = JSON.parse(body) as { health?: { ok?: boolean }; state?: string };
-          resolve(res.statusCode === 200 ? { ok: s.health?.ok === true, state: String(s.state) } : null);
+          const s = JSON.parse(body) as { health?: { ok?: boolean }; state?: string; outbox?: { depth?: unknown }; session?: unknown };
+          // Healthy: store writable and event loop on time, and the outbox read from the store (its
+          // depth is there). Reports waiting for a network that is down do not make a unit unhealthy.
+          resolve(res.statusCode === 200 ? { ok: s.health?.ok === true && typeof s.outbox?.depth === 'number', state: String(s.state), session: s.session !== null && s.session !== undefined } : null);
         } catch {
           resolve(null);
         }
@@ -94,4 +96,26 @@ export class SystemdApplier implements Applier {
     }
     return false;
   }
+}
+
+/**
+ * Reboots the unit (an update bundle was installed) at a moment when no payment session is open: a
+ * session in progress finishes first (paid, cancelled or timed out: pos.session_timeout_s bounds it).
+ * The daemon's /api/status tells; while it does not answer (restarting), the wait goes on, up to
+ * maxWaitMs, after which the reboot happens anyway (a daemon that stays unreachable that long has no
+ * customer in front of it).
+ */
+export async function rebootWhenIdle(cfg: Config, o: { systemctl?: string; pollMs?: number; maxWaitMs?: number; log?: (m: string) => void }): Promise<void> {
+  const poll = o.pollMs ?? 1000;
+  const deadline = Date.now() + (o.maxWaitMs ?? 2 * 3_600_000);
+  let said = false;
+  while (Date.now() < deadline) {
+    const s = await fetchStatus(cfg);
+    if (s !== null && !s.session) break;
+    if (!said) o.log?.(s === null ? 'reboot: waiting for the daemon to answer' : 'reboot: waiting for the payment in progress to finish');
+    said = true;
+    await new Promise((r) => setTimeout(r, poll));
+  }
+  const r = await run(o.systemctl ?? 'systemctl', ['reboot', '--no-block'], 30_000);
+  if (r.code !== 0) throw new Error(`systemctl reboot exited with ${r.code}`);
 }

@@ -1,6 +1,6 @@
 # rauc-hawkbit-updater (meta-rauc) on a PayPoint unit, paypoint-os only: off unless configured. Its unit
 # is enabled (the root is read-only, nothing could enable it later), and files/paypoint.conf keeps it
-# from starting until the daemon has written /etc/paypoint/rauc-hawkbit-updater.conf, which it then
+# from starting until the daemon has written /run/paypoint-hawkbit/rauc-hawkbit-updater.conf, which it then
 # reads instead of the example under /etc/rauc-hawkbit-updater (removed: it is not ours).
 FILESEXTRAPATHS:prepend:paypoint-os := "${THISDIR}/files:"
 SRC_URI:append:paypoint-os = " file://paypoint.conf"
