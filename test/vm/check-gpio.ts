@@ -21,7 +21,7 @@ import { newestByUid, readDatafile } from '../../src/services/store/session-file
 import { PulseDecoder } from '../../src/codecs/pulse/pulse-decoder.js';
 import type { Edge } from '../../src/transports/gpio/line.js';
 import { prng } from './check-powercut.js';
-import { pollUntil, withDaemonConfig } from './daemon-config.js';
+import { pollUntil, waitIdle, withDaemonConfig } from './daemon-config.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';
 
@@ -102,6 +102,7 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
         const values = counts.map((c) => DECODER.values[c]);
         const amount = values.reduce((a, v) => a + v, 0);
         const uid = `vm-gpio-${opts.seed}-${session++}`;
+        await waitIdle(vm, press);
         const pay = returnCode((await vm.soap(payXml(uid, amount, [{ id: '1', name: 'coins', count: 1, cost: amount }]))).body);
         if (pay !== 0) {
           problems.push(`${uid}: Pay answered ${pay}`);
@@ -131,12 +132,9 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
-        // A session the line left short stays open: the button ends it before the next Pay.
-        if (wireSum < amount) {
-          await press();
-          await pollUntil(vm, uid, 2, 30_000);
-        }
       }
+      // A session the line left short stays open: the button ends it (also before the next Pay).
+      await waitIdle(vm, press);
       note(`gpio: ${played} coins played (${session} sessions) in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${intact} reached the line intact`);
       note(`gpio: the player's measured spells per session: ${players.join(' | ')}`);
       if (stretched.length > 0) note(`gpio: coins the machine's stalls stretched beyond the CH-926's timing (decoded from the player's record):\n${stretched.join('\n')}`);

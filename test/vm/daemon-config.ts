@@ -41,3 +41,20 @@ export async function withDaemonConfig(
     await vm.shell(`cat > ${CONFIG} <<'EOF'\n${original}\nEOF\nsync`);
   }
 }
+
+/**
+ * Waits until the daemon has no session in progress (a cancelled one may still be paying back); `press`
+ * (the check's cancel button) ends one that is still waiting for money. True when idle within `ms`.
+ */
+export async function waitIdle(vm: Vm, press: () => Promise<unknown>, ms = 90_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  let pressed = 0;
+  while (Date.now() < end) {
+    const st = await vm.sim({ cmd: 'status' }).catch(() => null);
+    const s = st?.ok ? (st.data as { session: { state: string } | null }).session : undefined;
+    if (s === null) return true;
+    if (s?.state === 'paying' && pressed++ % 10 === 0) await press();
+    await sleep(500);
+  }
+  return false;
+}
