@@ -60,8 +60,9 @@ export class Vm {
       '-serial', `file:${join(w, this.opts.console ?? 'console.log')}`,
       '-qmp', `unix:${this.qmpPath},server=on,wait=off`,
       '-kernel', join(w, 'vmlinuz'), '-initrd', join(w, 'initrd.img'),
-      '-append', // no_timer_check: under TCG on a busy host the kernel's check that the timer interrupt works through
+      // no_timer_check: under TCG on a busy host the kernel's check that the timer interrupt works through
       // the IO-APIC can fail and panic at boot ("IO-APIC + timer doesn't work"), seen here under load.
+      '-append',
       'root=LABEL=rootA ro rootfstype=ext4 console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0 no_timer_check',
       '-drive', `file=${join(w, 'root.img')},if=none,id=root,format=raw,cache=writeback`,
       '-device', 'virtio-blk-pci,drive=root',
