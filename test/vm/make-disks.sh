@@ -55,11 +55,14 @@ ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.targ
 install -D -m 0644 "$repo/yocto-layer/recipes-core/systemd/systemd-conf/10-paypoint-watchdog.conf" \
   "$root/usr/lib/systemd/system.conf.d/10-paypoint-watchdog.conf"
 # The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
+# The data and config partitions may be waited for longer than systemd's 90 s default: on a busy host a
+# TCG guest's udev can announce them late, and a missed wait ends the boot in emergency mode (seen twice
+# at a load average of 20+ on this 2-core machine; which unit failed was not recorded then).
 cat >"$root/etc/fstab" <<'FSTAB'
 LABEL=rootA        /                  ext4   ro,noatime                                  0 0
 LABEL=BOOT         /boot              vfat   ro,noatime,noauto                           0 0
-LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec        0 2
-LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec        0 2
+LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=10min 0 2
+LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=10min 0 2
 tmpfs              /tmp               tmpfs  mode=1777,nosuid,nodev                      0 0
 tmpfs              /var/tmp           tmpfs  mode=1777,nosuid,nodev                      0 0
 tmpfs              /var/log           tmpfs  mode=0755,nosuid,nodev                      0 0
