@@ -51,6 +51,11 @@ chroot "$root" depmod -a "$kver"
 gcc -O2 -Wall -static -o "$root/usr/local/bin/pulse-player" "$here/guest/pulse-player.c"
 for f in "$here"/guest/vm-*-profile.json; do install -D -m 0644 "$f" "$root/usr/local/share/paypoint-vm/$(basename "$f")"; done
 ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.target.wants/paypoint-vm-gpio-sim.service"
+# A TCG guest on a busy host runs many times slower than a board: systemd's 90 s default start timeout
+# failed systemd-networkd and the gpio-sim unit at a load average of 26 (their names on the console with
+# systemd.show_status=error), and without the network the host cannot reach the guest. VM only.
+install -d "$root/usr/lib/systemd/system.conf.d"
+printf '[Manager]\nDefaultTimeoutStartSec=10min\n' >"$root/usr/lib/systemd/system.conf.d/50-paypoint-vm-slow.conf"
 # systemd pets the hardware watchdog as on the image (the image's own system.conf.d file).
 install -D -m 0644 "$repo/yocto-layer/recipes-core/systemd/systemd-conf/10-paypoint-watchdog.conf" \
   "$root/usr/lib/systemd/system.conf.d/10-paypoint-watchdog.conf"
