@@ -56,6 +56,9 @@ ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.targ
 # systemd.show_status=error), and without the network the host cannot reach the guest. VM only.
 install -d "$root/usr/lib/systemd/system.conf.d"
 printf '[Manager]\nDefaultTimeoutStartSec=10min\n' >"$root/usr/lib/systemd/system.conf.d/50-paypoint-vm-slow.conf"
+# The daemon's own 2 min start limit too (its store load and start took longer there).
+install -d "$root/etc/systemd/system/paypoint.service.d"
+printf '[Service]\nTimeoutStartSec=10min\n' >"$root/etc/systemd/system/paypoint.service.d/50-vm-slow.conf"
 # systemd pets the hardware watchdog as on the image (the image's own system.conf.d file).
 install -D -m 0644 "$repo/yocto-layer/recipes-core/systemd/systemd-conf/10-paypoint-watchdog.conf" \
   "$root/usr/lib/systemd/system.conf.d/10-paypoint-watchdog.conf"
