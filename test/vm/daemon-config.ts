@@ -35,10 +35,13 @@ export async function withDaemonConfig(
   const original = await vm.shell(`cat ${CONFIG}`);
   try {
     await vm.shell(`${opts.before ?? ''}\ncat > ${CONFIG} <<'EOF'\n${original}\n${opts.extraToml}\nEOF\nsystemctl restart paypoint.service`, 180_000);
-    if (!check(opts.label, await vm.waitReady(opts.readyMs ?? 180_000), await vm.shell('journalctl -u paypoint -n 30 --no-pager -o cat'))) return;
+    // A daemon that cannot start is restarted until its unit's start limit reboots the machine (qemu then
+    // exits: -no-reboot): the journal may be out of reach.
+    const ready = await vm.waitReady(opts.readyMs ?? 180_000);
+    if (!check(opts.label, ready, await vm.shell('journalctl -u paypoint -n 30 --no-pager -o cat').catch((e: Error) => `guest shell: ${e.message}`))) return;
     await body();
   } finally {
-    await vm.shell(`cat > ${CONFIG} <<'EOF'\n${original}\nEOF\nsync`);
+    if (vm.alive()) await vm.shell(`cat > ${CONFIG} <<'EOF'\n${original}\nEOF\nsync`);
   }
 }
 
