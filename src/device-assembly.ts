@@ -142,8 +142,9 @@ class LineCancelButton implements CancelButton {
 
   async start(): Promise<void> {
     this.unsubscribe = this.line.onEdge((e) => {
-      // 50 ms debounce: a mechanical button bounces.
-      if (e.level !== 1 || e.at - this.lastPress < 50_000_000n) return;
+      // 50 ms debounce: a mechanical button bounces. A missed edge (line.ts) is a press too: the button
+      // went down and up (or up and down again) before the line was read.
+      if ((e.level !== 1 && !e.missed) || e.at - this.lastPress < 50_000_000n) return;
       this.lastPress = e.at;
       this.pressed = this.handler ? this.handler().catch(() => undefined) : Promise.resolve();
     });

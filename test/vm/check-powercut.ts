@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { pollResult } from '../../src/payment/session.js';
 import { payXml, pollXml, returnCode } from '../helpers/daemon.js';
 import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
+import type { ProcessingServer } from '../services/reports/processing-server.js';
 import { check, note } from './tap.js';
 import { sleep, Vm } from './vm.js';
 
@@ -65,6 +66,42 @@ export interface PowerCutOptions {
   beforeBoot?: () => Promise<void>;
   afterCut?: () => Promise<string>;
   readyTimeoutMs?: number;
+  /**
+   * The processing server stand-in on the machine's reports network (check-reports.ts): the daemon is
+   * pointed at it after the first boot, and after the last boot every session PayPoll calls paid must
+   * have arrived (Register true). The contract's delivery is at least once (a report sent just before a
+   * cut is sent again, the uid makes the repeat harmless): repeats are counted, never a missing one.
+   */
+  reports?: { server: ProcessingServer; configure: (vm: Vm) => Promise<boolean> };
+}
+
+/** After the last boot: the outbox drains and every session PayPoll calls paid was accepted by the stand-in. */
+async function reportsArrived(vm: Vm, server: ProcessingServer, uids: Iterable<string>, poll: (uid: string) => Promise<number>): Promise<string[]> {
+  let depth: unknown = -1;
+  for (let i = 0; i < 240 && depth !== 0; i++) {
+    const r = await vm.http(vm.ports.status, '/api/status').catch(() => ({ body: '' }));
+    try {
+      depth = (JSON.parse(r.body) as { outbox: { depth: number } }).outbox.depth;
+    } catch {
+      depth = r.body.slice(0, 100);
+    }
+    if (depth !== 0) await sleep(1000);
+  }
+  const accepted = new Map<string, number>();
+  for (const r of server.accepted()) accepted.set(r.values?.uid ?? '', (accepted.get(r.values?.uid ?? '') ?? 0) + 1);
+  const paid: string[] = [];
+  for (const uid of uids) if ((await poll(uid)) === 0) paid.push(uid);
+  const missing = paid.filter((u) => !accepted.has(u));
+  const unpaid = [...accepted.keys()].filter((u) => !paid.includes(u));
+  const invalid = server.received().filter((r) => r.result === 'invalid' || r.result === 'fault');
+  const repeats = [...accepted].filter(([, n]) => n > 1);
+  note(`reports after the cuts: ${paid.length} paid sessions, ${accepted.size} uids accepted by the stand-in, ${repeats.length} sent again after a cut (${server.received().length} requests)`);
+  const out: string[] = [];
+  if (depth !== 0) out.push(`outbox depth after the last boot: ${String(depth)}`);
+  if (missing.length) out.push(`paid sessions whose report never arrived: ${missing.join(', ')}`);
+  if (unpaid.length) out.push(`reports of sessions that are not paid: ${unpaid.join(', ')}`);
+  if (invalid.length) out.push(`reports refused by the strict schema: ${invalid.map((r) => r.raw.slice(0, 200)).join(' | ')}`);
+  return out;
 }
 
 export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean> {
@@ -232,6 +269,11 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
       break;
     }
     const bootS = (Date.now() - t0) / 1000;
+    if (cut === 0 && o.reports && !(await o.reports.configure(vm))) {
+      problems.push('the daemon did not restart with the processing server configured');
+      await vm.cut();
+      break;
+    }
     const found = await verify(cut);
     problems.push(...found);
     if (found.length) {
@@ -240,6 +282,7 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
       break;
     }
     if (last) {
+      if (o.reports) problems.push(...(await reportsArrived(vm, o.reports.server, tracked.keys(), (uid) => soapCode(pollXml(uid)))));
       await vm.stop();
       note(`${o.label} final boot: ready in ${bootS.toFixed(1)} s, everything acknowledged is there; clean poweroff`);
       break;

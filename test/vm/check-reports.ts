@@ -61,12 +61,19 @@ async function waitArrived(server: ProcessingServer, uids: string[], timeoutMs: 
   return false;
 }
 
-export async function checkReports(vm: Vm, server: ProcessingServer): Promise<void> {
-  const original = await vm.shell(`cat ${CONFIG}`);
+/** Points the daemon at the stand-in (its configuration written through and restarted); true once ready. */
+export async function pointAtStandIn(vm: Vm, original?: string): Promise<boolean> {
+  original ??= await vm.shell(`cat ${CONFIG}`);
   const cfg = `${original.trimEnd()}\n\n[processing]\nurl = "http://${SERVER}:8000/"\nconnect_timeout_s = 3\ntimeout_s = 15\nprobe_interval_s = 2\nretry_scale = 0.01\n`;
   await vm.shell(`cat > ${CONFIG} <<'EOF'\n${cfg}\nEOF\nsync; systemctl restart paypoint.service`, 180_000);
+  return vm.waitReady(300_000);
+}
+
+export async function checkReports(vm: Vm, server: ProcessingServer): Promise<void> {
+  const original = await vm.shell(`cat ${CONFIG}`);
+  const ready = await pointAtStandIn(vm, original);
   const iface = (await vm.shell(`grep -l '${MAC}' /sys/class/net/*/address; networkctl --no-pager --no-legend list`)).trim();
-  if (!check('reports: the daemon restarts with the processing server at the guestfwd address', await vm.waitReady(300_000), await vm.shell('journalctl -u paypoint -n 30 --no-pager -o cat'))) return;
+  if (!check('reports: the daemon restarts with the processing server at the guestfwd address', ready, await vm.shell('journalctl -u paypoint -n 30 --no-pager -o cat'))) return;
   note(`reports: reports NIC ${iface.replace(/\n/g, ' | ')}; stand-in on 127.0.0.1:${server.port}`);
   const tag = `vm-rep-${process.pid}`;
   const up1 = [`${tag}-a`, `${tag}-b`];

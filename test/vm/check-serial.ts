@@ -7,11 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { payXml, pollXml, returnCode, REPO } from '../helpers/daemon.js';
+import { payXml, returnCode, REPO } from '../helpers/daemon.js';
+import { pollUntil, withDaemonConfig } from './daemon-config.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';
 
-const CONFIG = '/etc/paypoint/paypoint.toml';
 /** Two more serial ports (ttyS1, ttyS2) with ptys on the host. */
 export const SERIAL_QEMU_ARGS = ['-serial', 'pty', '-serial', 'pty'];
 
@@ -30,17 +30,6 @@ function startSim(script: string, args: string[]): { child: ChildProcess; lines:
   return { child, lines, ready, send: (l) => child.stdin!.write(`${l}\n`) };
 }
 
-async function pollUntil(vm: Vm, uid: string, want: number, ms: number): Promise<number | null> {
-  const end = Date.now() + ms;
-  let code: number | null = null;
-  while (Date.now() < end) {
-    code = returnCode((await vm.soap(pollXml(uid))).body);
-    if (code === want) return code;
-    await sleep(500);
-  }
-  return code;
-}
-
 export async function checkSerial(vm: Vm, seed: number): Promise<void> {
   const chardevs = (await vm.qmp('query-chardev')) as Array<{ label: string; filename: string }>;
   const pty = (label: string) => chardevs.find((c) => c.label === label)?.filename.replace(/^pty:/, '');
@@ -50,29 +39,25 @@ export async function checkSerial(vm: Vm, seed: number): Promise<void> {
   note(`serial: ttyS1 <-> ${ccnetPty} (CCNET simulator), ttyS2 <-> ${vtkPty} (VTK simulator)`);
   const ccnet = startSim('src/drivers/ccnet/ccnet-sim-main.ts', ['--port', ccnetPty!]);
   const vtk = startSim('src/drivers/vtk/vtk-sim-main.ts', ['--serial', vtkPty!, '--mode', 'manual']);
-  const original = await vm.shell(`cat ${CONFIG}`);
   try {
-    check('serial: CCNET and VTK simulators run on the host ptys', (await ccnet.ready) && (await vtk.ready), ...ccnet.lines, ...vtk.lines);
-    const cfg = `${original}\n[devices]\nbill = "board"\ncard = "vtk"\nboard_profile = "/usr/local/share/paypoint-vm/vm-serial-profile.json"\n[devices.vtk]\ntransport = "serial"\nserial_path = "/dev/ttyS2"\n`;
-    await vm.shell(`cat > ${CONFIG} <<'EOF'\n${cfg}\nEOF\nsystemctl restart paypoint.service`, 180_000);
-    if (!check('serial: the daemon restarts with the CCNET validator on ttyS1 and the VTK terminal on ttyS2', await vm.waitReady(300_000), await vm.shell('journalctl -u paypoint -n 30 --no-pager -o cat'))) return;
+    if (!check('serial: CCNET and VTK simulators run on the host ptys', (await ccnet.ready) && (await vtk.ready), ...ccnet.lines, ...vtk.lines)) return;
+    const extraToml = `[devices]\nbill = "board"\ncard = "vtk"\nboard_profile = "/usr/local/share/paypoint-vm/vm-serial-profile.json"\n[devices.vtk]\ntransport = "serial"\nserial_path = "/dev/ttyS2"\n`;
+    await withDaemonConfig(vm, { extraToml, label: 'serial: the daemon restarts with the CCNET validator on ttyS1 and the VTK terminal on ttyS2', readyMs: 300_000 }, async () => {
+      const bill = `vm-serial-bill-${seed}`;
+      expect('serial: Pay 100 RUB accepted', returnCode((await vm.soap(payXml(bill, 10_000, [{ id: '1', name: 'x', count: 1, cost: 10_000 }]))).body), 0);
+      await sleep(3000); // the validator is enabled once the session is stored
+      ccnet.send('insert 2'); // bill type 2: 100 RUB (RUB_BILL_TABLE)
+      expect('serial: a 100 RUB bill from the host CCNET simulator pays it (PayPoll 0)', await pollUntil(vm, bill, 0, 90_000), 0);
 
-    const bill = `vm-serial-bill-${seed}`;
-    expect('serial: Pay 100 RUB accepted', returnCode((await vm.soap(payXml(bill, 10_000, [{ id: '1', name: 'x', count: 1, cost: 10_000 }]))).body), 0);
-    await sleep(3000); // the validator is enabled once the session is stored
-    ccnet.send('insert 2'); // bill type 2: 100 RUB (RUB_BILL_TABLE)
-    expect('serial: a 100 RUB bill from the host CCNET simulator pays it (PayPoll 0)', await pollUntil(vm, bill, 0, 90_000), 0);
-
-    const card = `vm-serial-card-${seed}`;
-    expect('serial: Pay 25 RUB accepted', returnCode((await vm.soap(payXml(card, 2_500, [{ id: '1', name: 'x', count: 1, cost: 2_500 }]))).body), 0);
-    await sleep(5000); // the daemon offers the card: the terminal gets the sale request
-    vtk.send('approve');
-    expect('serial: an approval at the host VTK terminal simulator pays it (PayPoll 0)', await pollUntil(vm, card, 0, 90_000), 0);
-    note(`serial: VTK simulator events: ${vtk.lines.filter((l) => !/keepalive|idle/i.test(l)).slice(-6).join(' | ')}`);
+      const card = `vm-serial-card-${seed}`;
+      expect('serial: Pay 25 RUB accepted', returnCode((await vm.soap(payXml(card, 2_500, [{ id: '1', name: 'x', count: 1, cost: 2_500 }]))).body), 0);
+      await sleep(5000); // the daemon offers the card: the terminal gets the sale request
+      vtk.send('approve');
+      expect('serial: an approval at the host VTK terminal simulator pays it (PayPoll 0)', await pollUntil(vm, card, 0, 90_000), 0);
+      note(`serial: VTK simulator events: ${vtk.lines.filter((l) => !/keepalive|idle/i.test(l)).slice(-6).join(' | ')}`);
+    });
   } finally {
     ccnet.child.kill();
     vtk.child.kill();
-    // The configuration as it was; the next check restarts the daemon (or the next boot reads it).
-    await vm.shell(`cat > ${CONFIG} <<'EOF'\n${original}\nEOF\nsync`);
   }
 }

@@ -51,15 +51,26 @@ chroot "$root" depmod -a "$kver"
 gcc -O2 -Wall -static -o "$root/usr/local/bin/pulse-player" "$here/guest/pulse-player.c"
 for f in "$here"/guest/vm-*-profile.json; do install -D -m 0644 "$f" "$root/usr/local/share/paypoint-vm/$(basename "$f")"; done
 ln -sf ../paypoint-vm-gpio-sim.service "$root/etc/systemd/system/multi-user.target.wants/paypoint-vm-gpio-sim.service"
+# A TCG guest on a busy host runs many times slower than a board: systemd's 90 s default start timeout
+# failed systemd-networkd and the gpio-sim unit at a load average of 26 (their names on the console with
+# systemd.show_status=error), and without the network the host cannot reach the guest. VM only.
+install -d "$root/usr/lib/systemd/system.conf.d"
+printf '[Manager]\nDefaultTimeoutStartSec=10min\n' >"$root/usr/lib/systemd/system.conf.d/50-paypoint-vm-slow.conf"
+# The daemon's own 2 min start limit too (its store load and start took longer there).
+install -d "$root/etc/systemd/system/paypoint.service.d"
+printf '[Service]\nTimeoutStartSec=10min\n' >"$root/etc/systemd/system/paypoint.service.d/50-vm-slow.conf"
 # systemd pets the hardware watchdog as on the image (the image's own system.conf.d file).
 install -D -m 0644 "$repo/yocto-layer/recipes-core/systemd/systemd-conf/10-paypoint-watchdog.conf" \
   "$root/usr/lib/systemd/system.conf.d/10-paypoint-watchdog.conf"
 # The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
+# The data and config partitions may be waited for longer than systemd's 90 s default: on a busy host a
+# TCG guest's udev can announce them late, and a missed wait ends the boot in emergency mode (seen twice
+# at a load average of 20+ on this 2-core machine; which unit failed was not recorded then).
 cat >"$root/etc/fstab" <<'FSTAB'
 LABEL=rootA        /                  ext4   ro,noatime                                  0 0
 LABEL=BOOT         /boot              vfat   ro,noatime,noauto                           0 0
-LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec        0 2
-LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec        0 2
+LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=10min 0 2
+LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=10min 0 2
 tmpfs              /tmp               tmpfs  mode=1777,nosuid,nodev                      0 0
 tmpfs              /var/tmp           tmpfs  mode=1777,nosuid,nodev                      0 0
 tmpfs              /var/log           tmpfs  mode=0755,nosuid,nodev                      0 0

@@ -61,6 +61,7 @@ export class PulseDecoder {
   }
 
   edge(e: Edge): PulseEvent[] {
+    if (e.missed) return this.missedSpell(e);
     const out: PulseEvent[] = [];
     if (e.level === 1) {
       if (this.active) return out;
@@ -80,6 +81,43 @@ export class PulseDecoder {
       this.active = false;
       this.pendingEnd = e.at;
     }
+    return out;
+  }
+
+  /**
+   * An edge after an unseen spell (Edge.missed): at level 0, a whole pulse came and went since the last
+   * edge; at level 1, the current pulse ended and a new one began. The unseen pulse is counted with no
+   * width to judge: neither the noise filter nor the length limit can apply (a late read of a noise spike
+   * counts as a pulse; dropping every pulse a late reader missed would lose coins instead). It is placed
+   * at `at`, as late as it can have been: a train whose end was due by then is closed first.
+   */
+  private missedSpell(e: Edge): PulseEvent[] {
+    const out: PulseEvent[] = [];
+    if (e.level === 0) {
+      if (this.active) {
+        // The decoder thought the line active (a bounce join): that pulse ended before the unseen one.
+        this.active = false;
+        this.pendingEnd = e.at;
+      }
+      this.confirmPending(out);
+      this.closeTrainIfDue(e.at, out);
+      this.trainStart ??= e.at;
+      this.count++;
+      this.lastPulseEnd = e.at;
+      return out;
+    }
+    if (this.active && this.pulseStart !== null) {
+      this.trainStart ??= this.pulseStart;
+      this.count++;
+      this.lastPulseEnd = e.at;
+    } else {
+      // Inactive with a pending end: that pulse, then an unseen gap and pulse end, then this start.
+      this.confirmPending(out);
+      this.closeTrainIfDue(e.at, out);
+    }
+    this.pendingEnd = null;
+    this.active = true;
+    this.pulseStart = e.at;
     return out;
   }
 

@@ -80,6 +80,13 @@ export class ParallelHopper {
     const { minPulseMs, maxPulseMs } = this.options.coinPulse ?? { minPulseMs: 15, maxPulseMs: 120 };
     this.unsubs.push(
       this.options.coinOut.onEdge((e) => {
+        if (e.missed) {
+          // A coin-out pulse (or the gap after one) went unseen (line.ts): its width is unknown, but a coin
+          // left; not counting it would pay out more change than owed.
+          if (e.level === 0 || this.coinStart !== null) this.coinOut();
+          this.coinStart = e.level === 1 ? e.at : null;
+          return;
+        }
         if (e.level === 1) {
           this.coinStart = e.at;
           return;
@@ -91,11 +98,7 @@ export class ParallelHopper {
           this.log.warn({ device: this.name, widthMs }, 'hopper: coin-out pulse of the wrong width ignored');
           return;
         }
-        if (this.coinListener) this.coinListener();
-        else {
-          this.strayCoins++;
-          this.log.warn({ device: this.name, stray: this.strayCoins }, 'hopper: coin out while not paying');
-        }
+        this.coinOut();
       }),
     );
     if (this.options.error) {
@@ -105,6 +108,14 @@ export class ParallelHopper {
           this.scheduleError();
         }),
       );
+    }
+  }
+
+  private coinOut(): void {
+    if (this.coinListener) this.coinListener();
+    else {
+      this.strayCoins++;
+      this.log.warn({ device: this.name, stray: this.strayCoins }, 'hopper: coin out while not paying');
     }
   }
 

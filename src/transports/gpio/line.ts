@@ -14,6 +14,13 @@ export interface Edge {
   level: Level;
   /** process.hrtime.bigint() taken as early as the implementation can (monotonic, nanoseconds). */
   at: bigint;
+  /**
+   * The line went to the other level and back since the previous edge, unseen: the level read when this
+   * change was noticed equals the previous edge's. Kernel GPIO sysfs wakes a poller once for any number of
+   * edges before its next read, so a reader that comes late (a busy event loop) finds an unseen pulse, or
+   * gap, already over. Its length is unknown and `at` is when it was noticed, not when it happened.
+   */
+  missed?: true;
 }
 
 export interface InputLine {

@@ -93,11 +93,18 @@ export class OnoffGpio implements LineProvider {
   async input(pin: number, options: InputOptions = {}): Promise<InputLine> {
     const gpio = await this.make(pin, 'in', 'both', options.activeLow ?? false);
     const handlers = new Set<(e: Edge) => void>();
+    // onoff calls back once per sysfs wake-up with the value read then, and edge=both wakes it on every
+    // change: so each call is at least one edge. A value equal to the last one means two (or an even
+    // number of) edges fell before the read: the edge is passed on marked `missed` instead of dropped as
+    // a repeat (a late event loop would otherwise lose a whole pulse).
+    let last = gpio.readSync();
     // The timestamp is the first thing taken in onoff's epoll callback: the earliest point in JS.
     gpio.watch((err, value) => {
       const at = now();
       if (err) return;
-      for (const h of handlers) h({ level: value, at });
+      const edge: Edge = value === last ? { level: value, at, missed: true } : { level: value, at };
+      last = value;
+      for (const h of handlers) h(edge);
     });
     return {
       name: `${this.name}:${pin}`,

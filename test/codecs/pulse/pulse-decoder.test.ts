@@ -66,6 +66,24 @@ t.test('a train closed by the next train edge when no tick came in time (event l
   t.ok(d.busy());
 });
 
+t.test('edges after unseen spells (a late reader of sysfs) still count every pulse', async (t) => {
+  // Shaped after the edge traces of the VM test (gpio-sim line, onoff, TCG): a 5-pulse coin (50 ms pulses and gaps) read
+  // by a late event loop; the third pulse's two edges came as one wake-up reading the line inactive.
+  const seq: Array<[number, 0 | 1]> = [[0, 1], [50.2, 0], [100.4, 1], [150.1, 0], [291.7, 0], [300.9, 1], [350.6, 0], [400.8, 1], [450.3, 0]];
+  const edges = toEdges(seq);
+  edges[4].missed = true;
+  t.match(run(new PulseDecoder(CH926), edges), [{ kind: 'credit', count: 5, value: 500 }]);
+  // The same coin with the gap after the second pulse unseen: read active again while active.
+  const gap: Array<[number, 0 | 1]> = [[0, 1], [50, 0], [100, 1], [203, 1], [250, 0], [300, 1], [350, 0], [400, 1], [450, 0]];
+  const e2 = toEdges(gap);
+  e2[3].missed = true;
+  t.match(run(new PulseDecoder(CH926), e2), [{ kind: 'credit', count: 5, value: 500 }]);
+  // An unseen pulse long after a train ended starts a new train (placed as late as it can have been).
+  const late = toEdges([[0, 1], [50, 0], [900, 0]]);
+  late[2].missed = true;
+  t.match(run(new PulseDecoder(CH926), late), [{ kind: 'credit', count: 1 }, { kind: 'credit', count: 1 }]);
+});
+
 t.test('inconsistent timings are refused', async (t) => {
   t.throws(() => new PulseDecoder({ ...CH926, maxPulseMs: 10 }));
   t.throws(() => new PulseDecoder({ ...CH926, trainEndMs: 1 }));

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { SimLines } from '../../../src/transports/gpio/sim-lines.js';
 import { simHopper } from './hopper-harness.js';
+import type { Edge, InputLine } from '../../../src/transports/gpio/line.js';
 
 t.test('pays the count asked, one onCoin per coin, motor off at the count', async (t) => {
   const { hopper, device, motorWire } = await simHopper(new SimLines(), 0, 100, { coins: 20 });
@@ -90,5 +91,28 @@ t.test('a failing onCoin (store down) makes the payout reject after the motor st
     throw new Error('store down');
   }), /store down/);
   t.equal(motorWire.get(), 0);
+  await hopper.stop();
+});
+
+t.test('coin-out pulses a late reader of the line missed (Edge.missed) are still counted', async (t) => {
+  // Regression: a sysfs GPIO read late by more than a coin-out pulse saw no pulse at all, and the hopper
+  // paid on past the count asked.
+  let emit: ((e: Edge) => void) | null = null;
+  const coinOut: InputLine = { name: 'fake', read: async () => 0, onEdge: (h) => ((emit = h), () => (emit = null)), close: async () => undefined };
+  const { hopper } = await simHopper(new SimLines(), 0, 100, { coins: 20 }, { sensor: false, driver: { coinOut } });
+  await hopper.start();
+  const ms = (n: number) => process.hrtime.bigint() + BigInt(n * 1e6);
+  let coins = 0;
+  const run = hopper.pay(3, async () => {
+    coins++;
+  });
+  await new Promise((r) => setTimeout(r, 50)); // the motor runs
+  emit!({ level: 1, at: ms(0) });
+  emit!({ level: 0, at: ms(20) }); // a pulse seen whole
+  emit!({ level: 0, at: ms(100), missed: true }); // a whole pulse unseen
+  emit!({ level: 1, at: ms(150) });
+  emit!({ level: 1, at: ms(260), missed: true }); // its end and the next start unseen
+  t.same(await run, { coins: 3, stop: 'done' });
+  t.equal(coins, 3);
   await hopper.stop();
 });

@@ -86,6 +86,23 @@ t.test('lines are claimed at base + BCM pin, outputs with their initial level, e
   t.ok(made.every((m) => m.fake.unexported));
 });
 
+t.test('a wake-up that reads the level of the previous edge is passed on as missed, not dropped', async (t) => {
+  // Regression: onoff reads the value when its epoll callback runs; a late event loop read the line
+  // back at its old level after a whole 50 ms pulse (sysfs wakes once for both edges) and the pulse was lost.
+  const root = await fakeSysfs(t.testdir({}), PI4_66);
+  let cb: ((err: Error | null | undefined, v: 0 | 1) => void) | null = null;
+  const gpio = new OnoffGpio({
+    sysfsRoot: root,
+    factory: () => ({ readSync: () => 0, writeSync: () => undefined, watch: (c) => (cb = c), unwatchAll: () => undefined, unexport: () => undefined }),
+  });
+  const line = await gpio.input(27, { activeLow: true });
+  const edges: Array<{ level: number; missed?: true }> = [];
+  line.onEdge((e) => edges.push({ level: e.level, ...(e.missed ? { missed: e.missed } : {}) }));
+  for (const v of [1, 0, 0, 1, 1, 0] as const) cb!(null, v);
+  t.same(edges, [{ level: 1 }, { level: 0 }, { level: 0, missed: true }, { level: 1 }, { level: 1, missed: true }, { level: 0 }]);
+  await gpio.close();
+});
+
 t.test('on a machine without GPIO the real onoff is refused cleanly', async (t) => {
   const root = await fakeSysfs(t.testdir({}), PI4_66);
   const gpio = new OnoffGpio({ sysfsRoot: root });
