@@ -47,7 +47,9 @@ t.test('dtc refuses a broken overlay (the check above can fail)', { skip: noDtc 
 
 t.test('board/config.txt: our dtoverlay= lines have sources, declared parameters, and ship in the image', { skip: noDtc }, async (t) => {
   const config = readFileSync(join(project, 'board/config.txt'), 'utf8');
-  const image = readFileSync(join(project, 'yocto-layer/recipes-core/images/paypoint-image.bb'), 'utf8');
+  // The boot partition (one FAT image, written into bootA and bootB and carried by update bundles) is made
+  // by paypoint-bootfs from IMAGE_BOOT_FILES.
+  const image = readFileSync(join(project, 'yocto-layer/recipes-bsp/paypoint-bootfs/paypoint-bootfs.bb'), 'utf8');
   const ours = [...config.matchAll(/^dtoverlay=([\w-]+)(?:,(.*))?$/gm)].filter((m) => existsSync(join(overlaysDir, `${m[1]}-overlay.dts`)));
   t.ok(ours.length > 0, 'config.txt loads at least one of our overlays (the status LED)');
   const dir = mkdtempSync(join(tmpdir(), 'paypoint-dtc-'));
@@ -61,6 +63,6 @@ t.test('board/config.txt: our dtoverlay= lines have sources, declared parameters
       const key = param.split('=')[0]!;
       t.match(overrides, new RegExp(`\\b${key} =`), `dtoverlay=${name}: parameter ${key} is declared in __overrides__`);
     }
-    t.match(image, new RegExp(`devicetree/${name}-overlay\\.dtbo;overlays/${name}\\.dtbo`), `the image installs overlays/${name}.dtbo`);
+    t.match(image, new RegExp(`devicetree/${name}-overlay\\.dtbo;overlays/${name}\\.dtbo`), `the boot partition installs overlays/${name}.dtbo`);
   }
 });
