@@ -101,7 +101,7 @@ const cases: { name: string; path: string; edit: (s: string) => string | null; r
   {
     name: 'SYSTEMD_SERVICE without its unit in systemd/',
     path: `yocto-layer/${RECIPE}`,
-    edit: (s) => s.replace('SYSTEMD_SERVICE:${PN} = "paypoint.service"', 'SYSTEMD_SERVICE:${PN} = "paypoint.service paypoint-backup.service"'),
+    edit: (s) => s.replace('SYSTEMD_SERVICE:${PN} = "paypoint.service ', 'SYSTEMD_SERVICE:${PN} = "paypoint.service paypoint-backup.service '),
     rule: 'systemd-service',
   },
   {
