@@ -8,16 +8,7 @@
 import { applyEvent, newSession, type SessionEvent, type SessionSettings } from '../../src/payment/session.js';
 import type { SessionStore, UnattributedCredit } from '../../src/services/store/session-store.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from './rng.js';
 
 export const COINS = [100, 200, 500, 1000];
 export const BILLS = [5000, 10000];

@@ -10,6 +10,7 @@
  *    sessions would break this at a kill between the two writes.
  * CASH_KILLS (default 12) and CASH_KILL_SEED change the run.
  */
+import { rng } from '../helpers/rng.js';
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -27,15 +28,6 @@ const KILLS = Number(process.env.CASH_KILLS ?? 12);
 const SECRET = 'kill-test-secret';
 t.setTimeout(600_000);
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function postCash(port: number, action: 'collect' | 'refill', body: object): Promise<{ status: number; body: string }> {
   const data = JSON.stringify(body);
@@ -80,7 +72,7 @@ function replay(dataDir: string): { stored: CashInventory; derived: CashInventor
 }
 
 t.test(`${KILLS} SIGKILLs during payments, collections and refills: the inventory always agrees with the documents`, async (t) => {
-  const rnd = prng(SEED);
+  const rnd = rng(SEED);
   t.comment(`seed ${SEED} (CASH_KILL_SEED=${SEED} repeats this run)`);
   const dataDir = tempDir();
   const port = await freePort();

@@ -12,6 +12,7 @@
  * overlaps another's work. Reproduce a run with POWER_CUT_SEED=<seed printed below>; POWER_CUT_KILLS and
  * POWER_CUT_LANES change the size.
  */
+import { rng } from '../helpers/rng.js';
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -35,15 +36,6 @@ const CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n';
 const COINS = [100, 200, 500, 1000];
 
 /** mulberry32: small, seedable, good enough to pick actions and delays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -417,7 +409,7 @@ t.test(`power cut: ${KILLS} SIGKILLs at random moments (seed ${SEED})`, async (t
     const dataDir = tempDir('paypoint-powercut-');
     const configFile = join(tempDir('paypoint-powercut-cfg-'), 'paypoint.toml');
     writeFileSync(configFile, CONFIG);
-    return { id, rnd: prng(SEED + id * 7919), dataDir, configFile, tracked: new Map(), current: null, kills: 0, earlyKills: 0, ops: { pay0: 0, credits: 0, cards: 0, cancels: 0, polls: 0 } };
+    return { id, rnd: rng(SEED + id * 7919), dataDir, configFile, tracked: new Map(), current: null, kills: 0, earlyKills: 0, ops: { pay0: 0, credits: 0, cards: 0, cancels: 0, polls: 0 } };
   });
   t.teardown(() => {
     for (const d of alive) d.child.kill('SIGKILL');

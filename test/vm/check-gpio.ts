@@ -20,7 +20,7 @@ import { payXml, returnCode } from '../helpers/daemon.js';
 import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
 import { PulseDecoder } from '../../src/codecs/pulse/pulse-decoder.js';
 import type { Edge } from '../../src/transports/gpio/line.js';
-import { prng } from './check-powercut.js';
+import { rng } from '../helpers/rng.js';
 import { pollUntil, waitIdle, withDaemonConfig } from './daemon-config.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';
@@ -88,7 +88,7 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
       expect('gpio: a press of the cancel button (line 26) cancels the session (PayPoll 2)', await pollUntil(vm, cuid, 2, 30_000), 2);
 
       // Coins: sessions of up to 20 coins until `coins` reached the line intact.
-      const rnd = prng(opts.seed);
+      const rnd = rng(opts.seed);
       let intact = 0;
       let played = 0;
       let session = 0;

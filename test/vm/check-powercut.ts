@@ -8,6 +8,7 @@
  * approval is paid and a confirmed cancel is no longer paying, no credit is stored that was never
  * inserted, PayPoll agrees with the stored state, and the datafile has no corrupt line.
  */
+import { rng } from '../helpers/rng.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,15 +20,6 @@ import { check, note } from './tap.js';
 import { sleep, Vm } from './vm.js';
 
 /** mulberry32: small, seedable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COINS = [100, 200, 500, 1000];
 
@@ -105,7 +97,7 @@ async function reportsArrived(vm: Vm, server: ProcessingServer, uids: Iterable<s
 }
 
 export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean> {
-  const rnd = prng(o.seed);
+  const rnd = rng(o.seed);
   const tracked = new Map<string, Tracked>();
   const ops: Ops = { pay0: 0, credits: 0, cards: 0, cancels: 0, polls: 0 };
   let current: string | null = null;
