@@ -5,27 +5,22 @@
  * step without a reload. Screenshots go to test-artifacts/ (gitignored).
  */
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromiumReady } from '../../helpers/browser.js';
 import { REPO, freePort, payXml, returnCode, simCmd, soapPost, startDaemonProcess, tempDir } from '../../helpers/daemon.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(REPO, 'test-artifacts');
 
 t.test('the page shows a payment live, in Russian, then in English', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
-    return;
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
+  if (!chromiumReady(t)) return;
   const statusPort = await freePort();
   const d = await startDaemonProcess({
     configText: `[unit]\nname = "Магазин №3"\n[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nsysfs_root = "${tempDir('paypoint-noleds-')}"\n`,
   });
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: CHROMIUM_ARGS,
   });
   t.teardown(async () => {
     await browser.close();
@@ -69,15 +64,12 @@ t.test('the page shows a payment live, in Russian, then in English', async (t) =
 });
 
 t.test('Russian words for devices, their details, uptime and coin counts; an empty hopper is not "ready"', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
-    return;
-  }
+  if (!chromiumReady(t)) return;
   const statusPort = await freePort();
   const d = await startDaemonProcess({
     configText: `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nenabled = false\n[devices.sim]\nhopper_coins = [1000, 500, 100]\nhopper_fill = [1, 0, 3]\n`,
   });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'] });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   t.teardown(async () => {
     await browser.close();
     await d.stop();
@@ -104,11 +96,7 @@ t.test('Russian words for devices, their details, uptime and coin counts; an emp
 });
 
 t.test('the cash inventory in the browser: cassette against its capacity, a collection and a refill from the page', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
-    return;
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
+  if (!chromiumReady(t)) return;
   const profile = JSON.parse(readFileSync(join(REPO, 'board/profiles/reference-pi4.json'), 'utf8')) as { billValidator: { cassetteCapacity: number } };
   profile.billValidator.cassetteCapacity = 3;
   const profilePath = join(tempDir('paypoint-profile-'), 'small.json');
@@ -122,7 +110,7 @@ t.test('the cash inventory in the browser: cassette against its capacity, a coll
   // A new profile directory for this run (Chromium's --user-data-dir, given the way playwright takes it).
   const context = await chromium.launchPersistentContext(tempDir('paypoint-chromium-'), {
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 1400 },
     httpCredentials: { username: 'tech', password: 'pw-browser-1' },
   });

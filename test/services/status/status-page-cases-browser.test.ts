@@ -6,26 +6,20 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { BIN, REPO, freePort, payXml, pollUntil, returnCode, simCmd, soapPost, startDaemonProcess } from '../../helpers/daemon.js';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromiumReady } from '../../helpers/browser.js';
+import { BIN, freePort, payXml, pollUntil, returnCode, simCmd, soapPost, startDaemonProcess } from '../../helpers/daemon.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(REPO, 'test-artifacts');
 
 t.test('owed change: open on the page, settled from the command line, totals add up', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} missing: make deps installs the Debian chromium package`);
-    return;
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
+  if (!chromiumReady(t)) return;
   const statusPort = await freePort();
   // One hopper of 5-rouble coins, empty: change of 5 roubles cannot be paid.
   const d = await startDaemonProcess({
     configText: `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nenabled = false\n[devices.sim]\nhopper_coins = [500]\nhopper_fill = [0]\n`,
   });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'] });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   t.teardown(async () => {
     await browser.close();
     await d.stop();
