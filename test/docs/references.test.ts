@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO } from '../helpers/daemon.js';
 
-const ROOTS = ['src', 'test', 'bench', 'bin', 'board', 'systemd', 'docs', '.ci', 'README.md', 'Makefile'];
+const ROOTS = ['src', 'test', 'bench', 'bin', 'board', 'systemd', 'docs', '.ci', 'tools', 'yocto-layer', 'README.md', 'Makefile'];
 /** The image's install step, changed together with the image recipe (yocto-layer/). */
 const NOT_CHECKED = new Set(['test/image/install-app.sh', 'test/docs/references.test.ts']);
 

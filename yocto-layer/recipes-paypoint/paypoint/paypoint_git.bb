@@ -10,7 +10,7 @@ SECTION = "apps"
 require paypoint-licenses.inc
 require paypoint-source.inc
 
-# How the JavaScript and the native addons are built (see README.md, "The firmware recipe"):
+# How the JavaScript and the native addons are built (see yocto-layer/README.md, "The firmware recipe"):
 # - npmsw:// reads npm-shrinkwrap.json (generated from the project's package-lock.json with the registry
 #   URL of every package, which npm 11 leaves out of the lock file) and fetches each package tarball with
 #   its sha512 integrity as the checksum. dev=1 also fetches the few build tools marked dev in that file
