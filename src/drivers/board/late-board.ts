@@ -66,12 +66,9 @@ class Once<T> {
   }
 }
 
-/** What the lines build opens, as a technician finds it. */
+/** What the lines build opens; the build's error names the provider that failed (GPIO line, expander bus and address). */
 function linesTarget(p: BoardProfile): string {
-  const parts = Object.entries(p.lineProviders).map(([name, l]) =>
-    l.type === 'gpio' ? `GPIO ${l.chipLabel ?? 'of the Pi'}` : `I2C expander "${name}" (bus ${l.bus}, address 0x${l.address.toString(16)})`,
-  );
-  return `the lines of board profile ${p.name}: ${parts.join(', ')}`;
+  return `the lines of board profile ${p.name}`;
 }
 
 export function lateBoard(o: LateBoardOptions): LateBoard {

@@ -124,6 +124,7 @@ export class Reopener<T> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.attempt;
+    if (this.lastFault) this.lastFault = { ...this.lastFault, nextAt: null };
   }
 
   private tryOpen(): Promise<void> {

@@ -104,7 +104,7 @@ t.test('a dispenser not there pays nothing (all rest amount), keeps a refill, an
   await late.start();
   t.equal(late.health().code, 506);
   t.equal(late.health().kind, 'dispenser');
-  t.same(await late.dispense(1500, async () => t.fail('no coin leaves')), { paid: 0, rest: 1500 });
+  t.same(await late.dispense(1500, async () => void t.fail('no coin leaves')), { paid: 0, rest: 1500 });
   t.equal(late.payable(1000), 0);
   late.refill(500, 10);
   t.same(late.levels(), { 1000: 3, 500: 10 });
