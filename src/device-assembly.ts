@@ -41,8 +41,8 @@ async function buildCard(config: Config, log: Logger, extraStops: AssembledDevic
     productName: vtk.product_name,
     keepaliveMs: vtk.keepalive_s * 1000,
     opTimeoutMs: vtk.operation_timeout_s * 1000,
-    // A terminal that cannot be reached is faulted and tried again with a backoff (README.md, "Devices
-    // that cannot be opened"); the daemon never waits for it to start.
+    // A terminal that cannot be reached is faulted and tried again with a backoff
+    // (README.md, "Devices that cannot be opened"); the daemon never waits for it to start.
     reconnectMs: config.devices.open_retry_s * 1000,
     maxReconnectMs: config.devices.open_retry_max_s * 1000,
     target: vtk.transport === 'serial' ? vtk.serial_path : `${vtk.host}:${vtk.port}`,

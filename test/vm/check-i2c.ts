@@ -62,8 +62,8 @@ export async function checkI2c(vm: Vm, opts: { seed: number; address?: number })
     { extraToml, label: 'i2c: the daemon restarts with the MCP23017 on the i2c-stub bus', before: `cat > ${PROFILE} <<'EOF'\n${profile}\nEOF` },
     async () => {
       // An expander that does not answer (wrong address, loose cable) must leave the daemon running with
-      // its devices faulted (error 506, bus and address named), not stop it (README.md, "Devices that
-      // cannot be opened"): a faulted device here is this check's failure, said with the status line.
+      // its devices faulted (error 506, bus and address named), not stop it
+      // (README.md, "Devices that cannot be opened"): a faulted device here is this check's failure.
       const st = await vm.http(vm.ports.status, '/api/status').catch((e: Error) => ({ status: 0, body: e.message }));
       let devs: Array<{ name: string; state: string; detail: string; code?: number }> = [];
       try {

@@ -1,6 +1,7 @@
 /**
- * The retry and fault state of a device that cannot be opened (README.md, "Devices that cannot be
- * opened"): the backoff's delays, the 506 fault naming the target, the retries, the join that clears it.
+ * The retry and fault state of a device that cannot be opened
+ * (README.md, "Devices that cannot be opened"): the backoff's delays, the 506 fault naming the target,
+ * the retries, the join that clears it.
  */
 import t from 'tap';
 import { ErrorCode, PayPointError } from '../../../src/errors.js';
