@@ -8,7 +8,7 @@
  *   own error), then the register simulator behind the same bus interface.
  */
 import t from 'tap';
-import { symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/drivers/driver-log.js';
@@ -125,4 +125,31 @@ t.test('an MCP23017 expander that does not answer: the real i2c-bus error faults
   t.equal(chip.regs[0x15] & 1, 1, 'the coin inhibit (GPB0) latched high: closed until a payment opens it');
   // i2c-bus opens the bus lazily: the error comes at the driver's first write (ENOENT here, ENXIO or EREMOTEIO on a bus without the chip).
   t.same(realErrors, [], 'the bus "opened"; the chip did not answer');
+});
+
+t.test('a GPIO line that cannot be claimed (the real onoff on a machine without GPIO sysfs): the coin acceptor faulted 506, the daemon not stopped', async (t) => {
+  // The chip is found (a sysfs tree laid out as the kernel's), the line cannot be exported.
+  const sysfsRoot = tempDir('paypoint-late-gpio-');
+  mkdirSync(join(sysfsRoot, 'gpiochip512'));
+  for (const [f, v] of [['label', 'pinctrl-bcm2711'], ['base', '512'], ['ngpio', '58']]) writeFileSync(join(sysfsRoot, 'gpiochip512', f), `${v}\n`);
+  const profile = parseBoardProfile({
+    name: 'late-gpio',
+    board: 'test',
+    lineProviders: { gpio: { type: 'gpio' } },
+    coinAcceptor: { pulse: { provider: 'gpio', pin: 17, activeLow: true }, timings: { minPulseMs: 20, maxPulseMs: 120, minGapMs: 5, trainEndMs: 200 }, values: { '1': 100 } },
+  });
+  const board = lateBoard({ profile, log: new MemoryLog(), backoff, hopperLevels: null, cancelButton: () => new SimCancelButton(), sysfsRoot });
+  const [coin] = board.acceptors;
+  t.teardown(async () => {
+    await coin.stop();
+    await board.close();
+  });
+  await coin.start();
+  const h = coin.health();
+  t.equal(h.state, 'fault');
+  t.equal(h.code, ErrorCode.DeviceUnavailable);
+  t.match(h.detail, /^cannot open the lines of board profile late-gpio: .*GPIO/);
+  t.comment(`the real onoff's error: ${h.detail}`);
+  await coin.setEnabled(true); // harmless while it is away
+  t.equal(coin.health().state, 'fault', 'still faulted, still retried');
 });
