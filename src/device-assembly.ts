@@ -41,6 +41,11 @@ async function buildCard(config: Config, log: Logger, extraStops: AssembledDevic
     productName: vtk.product_name,
     keepaliveMs: vtk.keepalive_s * 1000,
     opTimeoutMs: vtk.operation_timeout_s * 1000,
+    // A terminal that cannot be reached is faulted and tried again with a backoff
+    // (README.md, "Devices that cannot be opened"); the daemon never waits for it to start.
+    reconnectMs: config.devices.open_retry_s * 1000,
+    maxReconnectMs: config.devices.open_retry_max_s * 1000,
+    target: vtk.transport === 'serial' ? vtk.serial_path : `${vtk.host}:${vtk.port}`,
   };
   switch (config.devices.card) {
     case 'none':
@@ -195,6 +200,57 @@ export async function cassetteCapacity(config: Config, log: Logger): Promise<num
   }
 }
 
+/** The profile's devices set to "board", on real hardware: each opened late if it cannot be opened now. */
+async function boardProfile(config: Config): Promise<BoardProfile> {
+  const dev = config.devices;
+  const { loadBoardProfile } = await import('./drivers/board/profile.js');
+  const full: BoardProfile = await loadBoardProfile(profilePath(dev.board_profile));
+  // Only the devices set to "board" are built from the profile.
+  return {
+    ...full,
+    coinAcceptor: dev.coin === 'board' ? full.coinAcceptor : null,
+    billValidator: dev.bill === 'board' ? full.billValidator : null,
+    hoppers: dev.hoppers === 'board' ? full.hoppers : [],
+    cancelButton: dev.cancel_button === 'board' ? full.cancelButton : null,
+  } as BoardProfile;
+}
+
+/**
+ * Real hardware (README.md, "Devices that cannot be opened"): the daemon starts with what it can open.
+ * A board device that cannot be opened (serial port missing, I2C expander not answering, GPIO line not
+ * exportable) is faulted with error 506 and tried again with a backoff; it joins once it opens.
+ */
+async function assembleRealBoard(config: Config, log: Logger, extraStops: AssembledDevices['extraStops']): Promise<AssembledDevices> {
+  const dev = config.devices;
+  const cfg = dev.sim;
+  const { lateBoard } = await import('./drivers/board/late-board.js');
+  const levels = hopperLevelStore(config.storage.data_dir, log);
+  const board = lateBoard({
+    profile: await boardProfile(config),
+    log: log.child({ layer: 'driver' }),
+    backoff: { firstMs: dev.open_retry_s * 1000, maxMs: dev.open_retry_max_s * 1000 },
+    hopperLevels: levels.initial,
+    onHopperLevels: levels.save,
+    cancelButton: (line) => new LineCancelButton('cancel-button', line),
+  });
+  extraStops.push(() => board.close());
+  const acceptors: CashAcceptor[] = [...board.acceptors];
+  const sim: SimDevices = { coin: null, bill: null, card: null, dispenser: null, cancel: null };
+  if (dev.coin === 'sim') acceptors.push((sim.coin = new SimCashAcceptor('coin-acceptor', 'coin', cfg.coins)));
+  if (dev.bill === 'sim') acceptors.push((sim.bill = new SimCashAcceptor('bill-validator', 'bill', cfg.bills)));
+  let dispenser: PaymentDevices['dispenser'] = board.dispenser;
+  if (dev.hoppers === 'sim') dispenser = sim.dispenser = new SimDispenser('hoppers', cfg.hopper_coins, cfg.hopper_fill);
+  let cancelButton: CancelButton | null = board.cancelButton;
+  if (!cancelButton) {
+    const c = new SimCancelButton();
+    cancelButton = c;
+    sim.cancel = c;
+  }
+  const card = await buildCard(config, log, extraStops);
+  sim.card = card.customer;
+  return { devices: { acceptors, dispenser, card: card.reader, cancelButton }, sim, extraStops };
+}
+
 export async function assembleDevices(config: Config, log: Logger): Promise<AssembledDevices> {
   const dev = config.devices;
   const cfg = dev.sim;
@@ -202,24 +258,17 @@ export async function assembleDevices(config: Config, log: Logger): Promise<Asse
   const usesBoard = dev.coin === 'board' || dev.bill === 'board' || dev.hoppers === 'board' || dev.cancel_button === 'board';
 
   let board: BuiltBoard | null = null;
+  if (usesBoard && !dev.board_simulated) return assembleRealBoard(config, log, extraStops);
   if (usesBoard) {
+    // Simulated board (driver-level simulation): everything is there, built at once.
     const { buildBoard } = await import('./drivers/board/build.js');
-    const { loadBoardProfile } = await import('./drivers/board/profile.js');
-    const full: BoardProfile = await loadBoardProfile(profilePath(dev.board_profile));
-    // Only the devices set to "board" are built from the profile.
-    const profile: BoardProfile = {
-      ...full,
-      coinAcceptor: dev.coin === 'board' ? full.coinAcceptor : null,
-      billValidator: dev.bill === 'board' ? full.billValidator : null,
-      hoppers: dev.hoppers === 'board' ? full.hoppers : [],
-      cancelButton: dev.cancel_button === 'board' ? full.cancelButton : null,
-    } as BoardProfile;
+    const profile = await boardProfile(config);
     const levels = hopperLevelStore(config.storage.data_dir, log);
     const simLevels = Object.fromEntries(cfg.hopper_coins.map((c, i) => [c, cfg.hopper_fill[i] ?? 0]));
     board = await buildBoard(profile, {
-      simulated: dev.board_simulated,
+      simulated: true,
       log: log.child({ layer: 'driver' }),
-      hopperLevels: levels.initial ?? (dev.board_simulated ? simLevels : undefined),
+      hopperLevels: levels.initial ?? simLevels,
       onHopperLevels: levels.save,
     });
     await board.startSims();

@@ -54,6 +54,9 @@ export const ErrorCode = {
   DeviceTimeout: 503,
   DeviceFault: 504,
   DeviceUnsupported: 505,
+  /** A configured device could not be opened (serial port missing, I2C chip not answering, GPIO line not
+   *  exportable): the daemon runs without it, shows it faulted and keeps trying to open it. */
+  DeviceUnavailable: 506,
 
   // 6xx reports to 1C
   ReportInvalid: 601,

@@ -143,10 +143,15 @@ export const DevicesSchema = z
       .boolean()
       .default(false)
       .describe('Run the "board" devices on simulated lines and a simulated CCNET validator behind a pty (driver-level simulation, for demos and tests).'),
+    open_retry_s: z.number().int().min(1).max(3600).default(2).describe('A configured device that cannot be opened (port missing, chip not answering) is faulted and tried again after this many seconds, the delay doubling up to open_retry_max_s.'),
+    open_retry_max_s: z.number().int().min(1).max(3600).default(60).describe('Longest delay between tries to open a device that cannot be opened, seconds.'),
     sim: SimDevicesSchema.default(SimDevicesSchema.parse({})),
     vtk: VtkSchema.default(VtkSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.open_retry_max_s < v.open_retry_s) ctx.addIssue({ code: 'custom', path: ['open_retry_max_s'], message: `must be at least open_retry_s (${v.open_retry_s})` });
+  });
 
 export const StorageSchema = z
   .object({

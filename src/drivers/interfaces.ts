@@ -15,6 +15,8 @@ export interface DeviceHealth {
   state: DeviceState;
   /** One line for the status page and logs; never a secret. */
   detail: string;
+  /** The error code (src/errors.ts) of a fault that has one, e.g. 506: the device could not be opened. */
+  code?: number;
 }
 
 export interface CashCredit {

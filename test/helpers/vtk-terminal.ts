@@ -21,8 +21,10 @@ export interface TerminalSim {
   stop(): void;
 }
 
-export async function startTerminal(extra: string[] = []): Promise<TerminalSim> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/drivers/vtk/vtk-sim-main.ts'), '--tcp', '0', '--mode', 'manual', ...extra], { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO });
+/** TCP on a free loopback port, or `opts.serial`: the terminal on that serial device (one end of a pty pair). */
+export async function startTerminal(extra: string[] = [], opts: { serial?: string } = {}): Promise<TerminalSim> {
+  const link = opts.serial ? ['--serial', opts.serial] : ['--tcp', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/drivers/vtk/vtk-sim-main.ts'), ...link, '--mode', 'manual', ...extra], { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO });
   const events: SimEvent[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -54,7 +56,7 @@ export async function startTerminal(extra: string[] = []): Promise<TerminalSim> 
     stop: () => child.kill('SIGTERM'),
   };
   const ready = await sim.waitFor((e) => e.event === 'ready', 'ready');
-  sim.port = ready.tcp as number;
+  sim.port = (ready.tcp as number | undefined) ?? 0;
   return sim;
 }
 

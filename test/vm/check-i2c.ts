@@ -61,6 +61,28 @@ export async function checkI2c(vm: Vm, opts: { seed: number; address?: number })
     vm,
     { extraToml, label: 'i2c: the daemon restarts with the MCP23017 on the i2c-stub bus', before: `cat > ${PROFILE} <<'EOF'\n${profile}\nEOF` },
     async () => {
+      // An expander that does not answer (wrong address, loose cable) must leave the daemon running with
+      // its devices faulted (error 506, bus and address named), not stop it
+      // (README.md, "Devices that cannot be opened"): a faulted device here is this check's failure.
+      const st = await vm.http(vm.ports.status, '/api/status').catch((e: Error) => ({ status: 0, body: e.message }));
+      let devs: Array<{ name: string; state: string; detail: string; code?: number }> = [];
+      try {
+        devs = (JSON.parse(st.body) as { devices: typeof devs }).devices;
+      } catch {
+        // reported below
+      }
+      const onExpander = devs.filter((d) => d.name === 'coin-acceptor' || d.name === 'cancel-button');
+      const restarts = (await vm.shell('systemctl show paypoint.service -p NRestarts -p ActiveState --value')).trim().replace(/\n/g, ' ');
+      if (
+        !check(
+          'i2c: the coin acceptor and the cancel button on the expander are open (not faulted on /api/status)',
+          onExpander.length === 2 && onExpander.every((d) => d.state !== 'fault'),
+          JSON.stringify(onExpander.length ? onExpander : st.body),
+          `paypoint.service NRestarts, ActiveState: ${restarts}`,
+        )
+      ) {
+        return;
+      }
       const regs = { iocon: await get(0x0a), iodirb: await get(0x01), gppua: await get(0x0c), iodira: await get(0x00) };
       note(`i2c: registers after the driver's set-up: ${JSON.stringify(regs)}`);
       check(

@@ -6,11 +6,12 @@
  * drivers are the same in both cases; only what is behind the lines and the serial port differs.
  */
 import type { BoardProfile, LineRef } from './profile.js';
+import { ErrorCode, PayPointError } from '../../errors.js';
 import { pulseValues } from './profile.js';
 import type { InputLine, Level, LineProvider, OutputLine } from '../../transports/gpio/line.js';
 import { OnoffGpio } from '../../transports/gpio/onoff-gpio.js';
 import { SimLines, type SimWire } from '../../transports/gpio/sim-lines.js';
-import { openI2cBus } from '../../transports/i2c/i2c-bus.js';
+import { openI2cBus, type I2cBus } from '../../transports/i2c/i2c-bus.js';
 import { NodeSerialLink } from '../../transports/serial/serial-port.js';
 import { openPtyPair, type PtyPair } from '../../transports/serial/pty-pair.js';
 import { Mcp23017 } from '../mcp23017/mcp23017.js';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   change?: ChangeOptions;
   /** Real hardware only: sysfs root for GPIO (tests). */
   sysfsRoot?: string;
+  /** Real hardware only: opens an I2C bus (default the i2c-bus addon; tests put a register simulator behind it). */
+  openI2c?: (bus: number) => Promise<I2cBus>;
 }
 
 /** Handles on the simulators, for the sim control channel and tests. */
@@ -60,10 +63,22 @@ export interface BuiltBoard {
 }
 
 export async function buildBoard(profile: BoardProfile, options: BuildOptions): Promise<BuiltBoard> {
-  const log = options.log ?? nullLog;
   const providers = new Map<string, LineProvider>();
-  const simWires = new Map<string, (pin: number) => SimWire>();
   const closers: Array<() => Promise<void>> = [];
+  try {
+    return await build(profile, options, providers, closers);
+  } catch (e) {
+    // Lines claimed and buses opened before the failure are released, so the next try (a device that
+    // was not there yet: README.md, "Devices that cannot be opened") can claim them again.
+    for (const p of [...providers.values()].reverse()) await p.close().catch(() => undefined);
+    for (const c of closers) await c().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function build(profile: BoardProfile, options: BuildOptions, providers: Map<string, LineProvider>, closers: Array<() => Promise<void>>): Promise<BuiltBoard> {
+  const log = options.log ?? nullLog;
+  const simWires = new Map<string, (pin: number) => SimWire>();
 
   // Pi GPIO first: an expander's interrupt line lives on it.
   for (const [name, p] of Object.entries(profile.lineProviders)) {
@@ -89,12 +104,18 @@ export async function buildBoard(profile: BoardProfile, options: BuildOptions): 
       simWires.set(name, (pin) => chip.wire(pin));
       bus = chip;
     } else {
-      bus = await openI2cBus(p.bus);
+      bus = await (options.openI2c ?? openI2cBus)(p.bus);
       closers.push(() => bus!.close());
     }
     const interrupt = p.interrupt ? await claimInput(p.interrupt) : null;
     const mcp = new Mcp23017({ name, bus, address: p.address, interrupt, pollIntervalMs: p.pollIntervalMs });
     providers.set(name, mcp);
+    if (!options.simulated) {
+      // The chip is set up now, so that one not answering is named with its bus and address.
+      await mcp.init().catch((e: Error) => {
+        throw new PayPointError(ErrorCode.DeviceNotReady, `I2C expander "${name}" (MCP23017, bus ${p.bus}, address 0x${p.address.toString(16)}): ${e.message}`, { provider: name, bus: p.bus, address: p.address }, { cause: e });
+      });
+    }
   }
   const wireOf = (ref: LineRef) => simWires.get(ref.provider)!(ref.pin);
   /** Electrical level of a logical level on a line. */

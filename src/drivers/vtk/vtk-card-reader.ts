@@ -23,6 +23,7 @@ import type { VtkFraming } from '../../codecs/vtk/frame.js';
 import type { CardOutcome, CardReader, DeviceHealth } from '../interfaces.js';
 import type { LinkOpener } from './byte-link.js';
 import { VtkLinkSession } from './vtk-link-session.js';
+import { describeOpenFault } from '../late/reopen.js';
 import { mono, noLog, type VtkLog } from './vtk-log.js';
 import { VtkOpJournal } from './vtk-op-journal.js';
 import { VtkOperations, type RecoverResult } from './vtk-operations.js';
@@ -52,6 +53,10 @@ export interface VtkCardReaderOptions {
   interByteMs?: number;
   /** Pause between reconnection attempts. Default 3 000 ms. */
   reconnectMs?: number;
+  /** A link that cannot be opened is tried again after reconnectMs, doubling up to this. Default 60 000 ms. */
+  maxReconnectMs?: number;
+  /** The terminal's path or host:port, named in the fault when the link cannot be opened. Default 'the terminal'. */
+  target?: string;
   /** How long recover() waits for the terminal before answering 'unknown'. Default 5 000 ms. */
   recoverWaitMs?: number;
   /**
@@ -86,6 +91,8 @@ export class VtkCardReader implements CardReader {
       linkSlackMs: opts.linkSlackMs ?? 8_000,
       interByteMs: opts.interByteMs ?? 8_000,
       reconnectMs: opts.reconnectMs ?? 3_000,
+      maxReconnectMs: opts.maxReconnectMs ?? 60_000,
+      target: opts.target ?? 'the terminal',
       recoverWaitMs: opts.recoverWaitMs ?? 5_000,
       orphanGraceMs: opts.orphanGraceMs ?? 60_000,
       honourTerminalTimers: opts.honourTerminalTimers ?? true,
@@ -94,6 +101,7 @@ export class VtkCardReader implements CardReader {
       onAnswer: (m) => this.ops.onAnswer(m),
       onInactive: () => this.ops.onInactive(),
       onReady: () => this.ops.kick(),
+      busy: () => this.ops.jobs.length > 0,
     });
     this.ops = new VtkOperations(this.name, this.o.productName, this.log, this.link);
   }
@@ -154,6 +162,8 @@ export class VtkCardReader implements CardReader {
     const jobs = this.ops.jobs;
     const unsure = jobs.find((j) => j.phase === 'resolve' && (j.delivery === 'handler' || j.delivery === 'recover'));
     if (unsure) return h('degraded', `operation ${unsure.rec.opNumber}: outcome unknown, asking the terminal${this.link.ready ? '' : ' (terminal not answering)'}`);
+    const fault = this.link.openFault;
+    if (!this.link.open && fault) return { ...h('fault', describeOpenFault(fault)), code: fault.error.code };
     if (!this.link.ready) return h('offline', `no answer from the terminal at ${this.link.description ?? 'link'}${this.link.lastLinkError ? `: ${this.link.lastLinkError}` : ''}`);
     // Operations left from before a restart that no session claimed do not stop a new offer: it settles
     // them first (startPayment).

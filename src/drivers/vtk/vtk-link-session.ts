@@ -8,6 +8,7 @@ import { encodeFrame, VtkDeframer, VtkDiscriminator, type VtkFraming } from '../
 import { decodeMessage, describeMessage, encodeMessage, type VtkMessage } from '../../codecs/vtk/message.js';
 import type { ByteLink, LinkOpener } from './byte-link.js';
 import { mono, type VtkLog } from './vtk-log.js';
+import { Backoff, openError, type OpenFault } from '../late/reopen.js';
 
 export interface VtkLinkOptions {
   name: string;
@@ -18,6 +19,10 @@ export interface VtkLinkOptions {
   linkSlackMs: number;
   interByteMs: number;
   reconnectMs: number;
+  /** Failed opens back off from reconnectMs, doubling up to this (README.md, "Devices that cannot be opened"). */
+  maxReconnectMs: number;
+  /** The terminal's path or address, named in the fault when the link cannot be opened. */
+  target: string;
   honourTerminalTimers: boolean;
 }
 
@@ -28,6 +33,8 @@ export interface VtkLinkEvents {
   onInactive(): void;
   /** Something changed on the link: the operation machine may send what it waits to send. */
   onReady(): void;
+  /** An operation waits for the terminal: reconnect at the plain interval, without backing off. */
+  busy(): boolean;
 }
 
 export class VtkLinkSession {
@@ -48,6 +55,9 @@ export class VtkLinkSession {
   private keepaliveMs: number;
   private opTimeoutMs: number;
   lastLinkError: string | null = null;
+  /** The link cannot be opened (error 506); null once it opens. */
+  openFault: OpenFault | null = null;
+  private readonly backoff: Backoff;
   /** Garbled frames and malformed messages dropped (shown in health). */
   dropped = 0;
 
@@ -59,6 +69,7 @@ export class VtkLinkSession {
     this.keepaliveMs = o.keepaliveMs;
     this.opTimeoutMs = o.opTimeoutMs;
     this.deframer = new VtkDeframer(o.framing, { interByteMs: o.interByteMs });
+    this.backoff = new Backoff({ firstMs: o.reconnectMs, maxMs: Math.max(o.reconnectMs, o.maxReconnectMs) });
   }
 
   /** A link is open and the terminal answers on it. */
@@ -96,9 +107,16 @@ export class VtkLinkSession {
     } catch (e) {
       this.connecting = false;
       const msg = (e as Error).message;
-      if (msg !== this.lastLinkError) this.log.warn({ device: this.o.name, err: { message: msg } }, 'VTK: cannot open the link; retrying');
+      // Backs off while nothing waits for the terminal; an operation in flight keeps the plain interval,
+      // so its outcome is learned as soon as the terminal is back.
+      const delay = this.events.busy() ? (this.backoff.reset(), this.o.reconnectMs) : this.backoff.next();
+      const error = openError(this.o.name, this.o.target, e);
+      this.openFault = { error, attempts: (this.openFault?.attempts ?? 0) + 1, nextAt: Date.now() + delay };
+      if (msg !== this.lastLinkError) {
+        this.log.error({ device: this.o.name, target: this.o.target, code: error.code, err: { message: msg }, retryInMs: delay }, 'VTK: cannot open the link: faulted, trying again');
+      }
       this.lastLinkError = msg;
-      this.scheduleReconnect();
+      this.scheduleReconnect(delay);
       return;
     }
     this.connecting = false;
@@ -108,6 +126,9 @@ export class VtkLinkSession {
     }
     const gen = ++this.gen;
     this.link = link;
+    if (this.openFault) this.log.info({ device: this.o.name, target: this.o.target, failedTries: this.openFault.attempts }, 'VTK: link opened: fault cleared');
+    this.openFault = null;
+    this.backoff.reset();
     this.lastLinkError = null;
     this.deframer.reset();
     this.active = false;
@@ -125,12 +146,13 @@ export class VtkLinkSession {
     await this.sendIdl();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delay = this.o.reconnectMs): void {
     if (!this.running || this.reconnectTimer) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
+      if (this.openFault) this.openFault = { ...this.openFault, nextAt: null };
       void this.connect();
-    }, this.o.reconnectMs);
+    }, delay);
   }
 
   private drop(): ByteLink | null {

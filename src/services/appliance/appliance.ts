@@ -123,7 +123,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
   const attention = (h: HealthState): string[] => {
     const out: string[] = [];
     if (restOwed) out.push('rest amount owed to a customer');
-    for (const d of h.devices) if (d.state === 'fault' || d.state === 'offline') out.push(`device ${d.name}: ${d.state}`);
+    for (const d of h.devices) if (d.state === 'fault' || d.state === 'offline') out.push(`device ${d.name}: ${d.state}${d.code ? ` (error ${d.code})` : ''}`);
     if (clock.synchronized !== true) out.push(clock.synchronized === false ? 'clock not synchronised' : 'clock synchronisation unknown');
     if (lastUpdate?.result === 'fell-back' && Math.abs(Date.now() - lastUpdate.at) < FELL_BACK_SHOWN_MS) out.push(`update: ${updateWords(lastUpdate)}`);
     if (!h.ok) out.push(...h.reasons.filter((r) => !r.includes(': fault') && !r.includes(': offline')));

@@ -43,6 +43,7 @@ export class StatusMetrics {
       attention: gauge('paypoint_attention', '1 while the LED shows attention (rest owed, device fault, clock not synchronised).'),
       session: gauge('paypoint_session_active', '1 while a payment session is in progress.'),
       device: gauge('paypoint_device_state', '1 for the state each device is in.', ['device', 'kind', 'state']),
+      deviceError: gauge('paypoint_device_error_code', 'Error code (src/errors.ts) of a device fault, e.g. 506: the device cannot be opened; 0 none.', ['device', 'kind']),
       hopper: gauge('paypoint_hopper_coins', 'Coins held by the change dispenser, by coin value in kopecks.', ['value']),
       inventory: gauge('paypoint_cash_count', 'Bills and coins inside the unit by place (cassette, box, hopper) and value in kopecks (the stored inventory).', ['place', 'value']),
       cassetteBills: gauge('paypoint_cash_cassette_bills', 'Bills in the drop cassette since the last collection.'),
@@ -79,6 +80,8 @@ export class StatusMetrics {
     g.session.set(s.session ? 1 : 0);
     g.device.reset();
     for (const d of s.devices) for (const st of DEVICE_STATES) g.device.set({ device: d.name, kind: d.kind, state: st }, d.state === st ? 1 : 0);
+    g.deviceError.reset();
+    for (const d of s.devices) g.deviceError.set({ device: d.name, kind: d.kind }, d.code ?? 0);
     g.hopper.reset();
     for (const h of s.cash.hoppers) g.hopper.set({ value: String(h.value) }, h.count);
     g.inventory.reset();

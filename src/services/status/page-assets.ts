@@ -233,7 +233,8 @@ export const PAGE_JS = CASES_JS + `
       ]);
     }
     rows(document.getElementById('devices'), s.devices.map(function (d) {
-      return [devName(d.name), { text: t('d_' + d.state), 'class': d.state === 'ok' ? 'ok' : d.state === 'degraded' ? 'warn' : 'bad' }, detailText(d.detail)];
+      // A fault with an error code shows it first ("E506: cannot open /dev/ttyUSB0 ..."), as the log and /metrics name it.
+      return [devName(d.name), { text: t('d_' + d.state), 'class': d.state === 'ok' ? 'ok' : d.state === 'degraded' ? 'warn' : 'bad' }, (d.code ? 'E' + d.code + ': ' : '') + detailText(d.detail)];
     }));
     var cash = s.cash.hoppers.map(function (h) { return [t('hopper') + ' ' + money(h.value), { text: coins(h.count), 'class': h.count ? '' : 'bad' }]; });
     var cas = s.cash.cassette;
@@ -270,6 +271,7 @@ export const PAGE_JS = CASES_JS + `
   var ATT_RU = [
     [/^rest amount owed to a customer$/, 'покупателю не выдана часть сдачи или возврата'],
     [/^device (.+): fault$/, function (m, n) { return 'устройство «' + devName(n) + '»: неисправно'; }],
+    [/^device (.+): fault \\(error (\\d+)\\)$/, function (m, n, c) { return 'устройство «' + devName(n) + '»: неисправно (ошибка ' + c + ')'; }],
     [/^device (.+): offline$/, function (m, n) { return 'устройство «' + devName(n) + '»: нет связи'; }],
     [/^clock not synchronised$/, 'часы не синхронизированы (время в отчётах может быть неверным)'],
     [/^clock synchronisation unknown$/, 'синхронизация часов неизвестна (время в отчётах может быть неверным)'],
