@@ -76,20 +76,41 @@ export function hopperProfile(bus: number): { profile: Record<string, unknown>; 
 
 /**
  * Coins on the coin-out lines, decoded from pulse-player's record ("NS LEVEL BIT" per edge) with the
- * profile's width rule; keeps a pulse that is still open between calls.
+ * profile's width rule; keeps a pulse that is still open between calls. The motor runs the player saw
+ * ("NS m BITS") are kept as text for the check's diagnostics.
  */
 export class CoinOutRecord {
   private seen = 0;
   private readonly open = new Map<number, bigint>();
+  private motors = 0;
+  private readonly runs = new Map<number, { on: bigint; coins: number }>();
   readonly stretched: string[] = [];
+  /** "hopper V: motor on for N ms, K coins" per run ended since the last take(). */
+  motorRuns: string[] = [];
   constructor(private readonly hoppers: Hopper[]) {}
+
+  private motorBits(at: bigint, bits: number): void {
+    for (const h of this.hoppers) {
+      const b = 1 << h.motorBit;
+      if (bits & b && !(this.motors & b)) this.runs.set(h.motorBit, { on: at, coins: 0 });
+      const run = this.runs.get(h.motorBit);
+      if (!(bits & b) && this.motors & b && run) {
+        this.motorRuns.push(`hopper ${h.value}: motor on for ${(Number(at - run.on) / 1e6).toFixed(0)} ms, ${run.coins} coins`);
+        this.runs.delete(h.motorBit);
+      }
+    }
+    this.motors = bits;
+  }
 
   /** The coins (value -> count) of the edges recorded since the last call. */
   take(record: string): Record<string, number> {
     const lines = record.split('\n');
     lines.pop(); // after the last newline: nothing, or a line still being written
     const coins: Record<string, number> = {};
+    this.motorRuns = [];
     for (const l of lines.slice(this.seen)) {
+      const motor = /^(\d+) m ([0-9a-f]+)$/.exec(l);
+      if (motor) this.motorBits(BigInt(motor[1]), parseInt(motor[2], 16));
       const m = /^(\d+) ([01]) (\d+)$/.exec(l);
       if (!m) continue;
       const h = this.hoppers.find((x) => x.motorBit === Number(m[3]));
@@ -104,7 +125,11 @@ export class CoinOutRecord {
       if (start === undefined) continue;
       const ms = Number(at - start) / 1e6;
       if (ms < h.minPulseMs || ms > h.maxPulseMs) this.stretched.push(`hopper ${h.value}: a coin-out pulse of ${ms.toFixed(1)} ms`);
-      else coins[h.value] = (coins[h.value] ?? 0) + 1;
+      else {
+        coins[h.value] = (coins[h.value] ?? 0) + 1;
+        const run = this.runs.get(h.motorBit);
+        if (run) run.coins++;
+      }
     }
     this.seen = lines.length;
     return coins;
@@ -215,7 +240,10 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
           const wire = record.take(await vm.shell(`cat ${TRACE}`));
           for (const [v, n] of Object.entries(wire)) out[v] = (out[v] ?? 0) + n;
           const p = s?.payout;
-          lines.push(`${uid}: ${refund ? 'refund' : 'change'} credited ${s?.credited}, due ${p?.due ?? 0}, on the coin-out lines ${show(wire)}, stored ${show(stored)} (paid ${p?.paid ?? 0}, rest ${p?.rest ?? 0}), PayPoll ${code}`);
+          lines.push(
+            `${uid}: ${refund ? 'refund' : 'change'} credited ${s?.credited}, due ${p?.due ?? 0}, on the coin-out lines ${show(wire)}, stored ${show(stored)} (paid ${p?.paid ?? 0}, rest ${p?.rest ?? 0}), PayPoll ${code}`,
+            ...record.motorRuns.map((r) => `  ${r}`),
+          );
           if (!same(stored, wire) || (p?.paid ?? 0) !== total(wire)) problems.push(`${uid}: on the coin-out lines ${show(wire)}, stored ${show(stored)}, paid ${p?.paid ?? 0}`);
           if (p && (p.paid !== p.due || p.rest !== 0)) problems.push(`${uid}: due ${p.due}, paid ${p.paid}, rest ${p.rest}`);
           if (code !== (refund ? 2 : s && s.credited >= amount ? 0 : 2)) problems.push(`${uid}: PayPoll ${code}`);
@@ -228,6 +256,7 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
           `hopper: every payout stored exactly as the coin-out lines carried it, per hopper, and paid in full (${coins} coins, ${Object.keys(out).length} hoppers)`,
           problems.length === 0 && coins > 0,
           ...problems,
+          ...(problems.length > 0 ? ['the daemon on its hoppers:', await vm.shell("journalctl -u paypoint -o cat --no-pager | grep -E 'hopper' | tail -n 25")] : []),
         );
         const olatb = await stub.get(OLATB);
         check('hopper: every motor is off after the payouts (OLATB bits 1-4 = 0)', (olatb & 0x1e) === 0, `OLATB ${hex(olatb)}`);

@@ -23,7 +23,8 @@
  * chip's register file, so the latch holds what the daemon's driver wrote). While the motor bit BIT is set,
  * coins leave that hopper: a coin-out pulse of PULSE_MS on its line, GAP_MS, and the bit is read again
  * before the next coin, so the coins stop once the motor is off (a coin already started still drops, as
- * on a hopper running down). PULSE_TRACE gets "NS LEVEL BIT" per edge. Ends after SECONDS or at SIGTERM
+ * on a hopper running down). PULSE_TRACE gets "NS LEVEL BIT" per edge, and "NS m BITS" when the motor bits
+ * it watches change (BITS: those set, hexadecimal, as read). Ends after SECONDS or at SIGTERM
  * and prints, per hopper: hopper BIT coins N width_ms MIN MAX
  */
 #include <fcntl.h>
@@ -106,7 +107,8 @@ static int hopper(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   realtime();
-  int errors = 0;
+  int errors = 0, mask = 0, motors = 0;
+  for (int i = 0; i < n; i++) mask |= 1 << bit[i];
   while (!stopping && now_ns() < until) {
     int v = read_reg(bus, reg);
     if (v < 0) {
@@ -114,6 +116,11 @@ static int hopper(int argc, char **argv) {
       sleep_until(now_ns() + 2000000LL);
       continue;
     }
+    if ((v & mask) != motors && trace) {
+      fprintf(trace, "%lld m %x\n", now_ns(), v & mask);
+      fflush(trace);
+    }
+    motors = v & mask;
     int on = -1;
     for (int i = 0; i < n && on < 0; i++) if (v & (1 << bit[i])) on = i;
     if (on < 0) {
