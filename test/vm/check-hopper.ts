@@ -21,7 +21,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { payXml, REPO, returnCode } from '../helpers/daemon.js';
+import { payXml, pollXml, REPO, returnCode } from '../helpers/daemon.js';
 import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
 import type { StoredSession } from '../../src/services/store/session-store.js';
 import { sha256Hex } from '../../src/services/usb-import/admin-secret.js';
@@ -222,18 +222,22 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
           }
           await sleep(300); // the acceptor is enabled once the session is stored
           await vm.shell(`pulse-player ${simPull(27)} 50 50 300 ${refund ? '10 10 10 10 10' : '10'}`, 120_000);
-          let code: number | null;
-          if (refund) {
+          // PayPoll until the session ended (0 paid, 2 cancelled).
+          const ended = async () => {
+            const end = Date.now() + 120_000;
+            let c: number | null = null;
+            while (Date.now() < end && c !== 0 && c !== 2) {
+              c = returnCode((await vm.soap(pollXml(uid))).body);
+              if (c !== 0 && c !== 2) await sleep(500);
+            }
+            return c;
+          };
+          let code = refund ? null : await pollUntil(vm, uid, 0, 20_000);
+          if (code !== 0) {
+            // A refund; or a change whose 10 RUB coin was not read as one (nothing or less is due back).
             await sleep(500);
             await press();
-            code = await pollUntil(vm, uid, 2, 120_000);
-          } else {
-            code = await pollUntil(vm, uid, 0, 120_000);
-            if (code !== 0) {
-              // The 10 RUB coin did not reach the line intact (then nothing is due back): end it.
-              await press();
-              code = await pollUntil(vm, uid, 2, 120_000);
-            }
+            code = await ended();
           }
           const s = await storedSession(vm, uid);
           const stored = s?.payout?.coins ?? {};
