@@ -22,6 +22,7 @@ import { PulseDecoder } from '../../src/codecs/pulse/pulse-decoder.js';
 import type { Edge } from '../../src/transports/gpio/line.js';
 import { rng } from '../helpers/rng.js';
 import { pollUntil, waitIdle, withDaemonConfig } from './daemon-config.js';
+import { pressLine, simPull } from './guest-lines.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';
 
@@ -71,8 +72,8 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
   const sim = chips.split('\n').find((l) => l.startsWith('paypoint-vm-gpio '));
   if (!check('gpio: gpio-sim chip "paypoint-vm-gpio" is live on the VM kernel', !!sim, chips, await vm.shell('systemctl status paypoint-vm-gpio-sim --no-pager 2>&1 | tail -n 15'))) return;
   note(`gpio: chip ${sim}`);
-  const pull = (line: number) => `/sys/devices/platform/$(cat /sys/kernel/config/gpio-sim/vm/dev_name)/$(cat /sys/kernel/config/gpio-sim/vm/bank0/chip_name)/sim_gpio${line}/pull`;
-  const press = () => vm.shell(`pulse-player ${pull(26)} 200 50 300 1`);
+  const pull = simPull;
+  const press = () => pressLine(vm, 26);
 
   await withDaemonConfig(
     vm,

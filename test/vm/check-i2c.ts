@@ -14,12 +14,12 @@
  */
 import { payXml, returnCode } from '../helpers/daemon.js';
 import { pollUntil, waitIdle, withDaemonConfig } from './daemon-config.js';
+import { i2cStub, MCP_ADDRESS, simPull } from './guest-lines.js';
 import { check, expect, note } from './tap.js';
 import { sleep, type Vm } from './vm.js';
 
-const ADDRESS = 0x20;
+const ADDRESS = MCP_ADDRESS;
 const PROFILE = '/etc/paypoint/vm-i2c-profile.json';
-const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
 /** The board profile of this check, for the stub's bus (its number depends on the machine's other adapters). */
 export function i2cProfile(bus: number, address = ADDRESS): Record<string, unknown> {
@@ -42,20 +42,14 @@ export function i2cProfile(bus: number, address = ADDRESS): Record<string, unkno
 }
 
 export async function checkI2c(vm: Vm, opts: { seed: number; address?: number }): Promise<void> {
-  const setup = await vm.shell(
-    `modprobe i2c-dev && modprobe i2c-stub chip_addr=${hex(ADDRESS)} && udevadm settle && ` +
-      `for a in /sys/bus/i2c/devices/i2c-*; do echo "$(basename $a) $(cat $a/name)"; done; ls -l /dev/i2c-*`,
-  );
-  const bus = /^i2c-(\d+) SMBus stub driver$/m.exec(setup)?.[1];
-  if (!check('i2c: i2c-stub answers at 0x20 on a bus of the VM kernel (i2c-dev)', bus !== undefined, setup)) return;
+  const { bus, setup, get, set } = await i2cStub(vm);
+  if (!check('i2c: i2c-stub answers at 0x20 on a bus of the VM kernel (i2c-dev)', bus !== null, setup)) return;
   note(`i2c: ${setup.trim().replace(/\n/g, '; ')}`);
-  const get = async (reg: number) => Number((await vm.shell(`i2cget -y ${bus} ${hex(ADDRESS)} ${hex(reg)} b`)).trim());
-  const set = (reg: number, v: number) => vm.shell(`i2cset -y ${bus} ${hex(ADDRESS)} ${hex(reg)} ${hex(v)} b`);
   // The pins' levels as a real chip reads them: every input high (the button released, pulled up).
   await set(0x12, 0xff);
   await set(0x13, 0xff);
 
-  const profile = JSON.stringify(i2cProfile(Number(bus), opts.address ?? ADDRESS));
+  const profile = JSON.stringify(i2cProfile(bus!, opts.address ?? ADDRESS));
   const extraToml = `[devices]\ncoin = "board"\ncancel_button = "board"\nboard_profile = "${PROFILE}"\n`;
   await withDaemonConfig(
     vm,
@@ -110,8 +104,7 @@ export async function checkI2c(vm: Vm, opts: { seed: number; address?: number })
       const uid = `vm-i2c-coin-${opts.seed}`;
       expect('i2c: Pay 1 RUB accepted', returnCode((await vm.soap(payXml(uid, 100, [{ id: '1', name: 'x', count: 1, cost: 100 }]))).body), 0);
       check('i2c: the session waiting for cash releases the inhibit on GPB0 (OLATB bit 0 = 0)', await inhibitIs(0, 30_000));
-      const pull = `/sys/devices/platform/$(cat /sys/kernel/config/gpio-sim/vm/dev_name)/$(cat /sys/kernel/config/gpio-sim/vm/bank0/chip_name)/sim_gpio27/pull`;
-      await vm.shell(`pulse-player ${pull} 50 50 300 1`);
+      await vm.shell(`pulse-player ${simPull(27)} 50 50 300 1`);
       expect('i2c: a 1 RUB coin on the pulse line pays it (PayPoll 0)', await pollUntil(vm, uid, 0, 30_000), 0);
       check('i2c: the paid session sets the inhibit again (OLATB bit 0 = 1)', await inhibitIs(1, 30_000));
 

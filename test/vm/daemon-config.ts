@@ -25,16 +25,17 @@ export async function pollUntil(vm: Vm, uid: string, want: number, ms: number): 
 /**
  * Restarts the daemon on the boot configuration plus `extraToml`, checks (as `label`) that it becomes
  * ready, runs `body` if it did, and always writes the boot configuration back (the next check restarts
- * the daemon, or the next boot reads it). `before` runs in the guest before the restart.
+ * the daemon, or the next boot reads it). `before` runs in the guest before the restart; `edit` changes
+ * the boot configuration's own tables (a key of [unit], say) before `extraToml` is appended.
  */
 export async function withDaemonConfig(
   vm: Vm,
-  opts: { extraToml: string; label: string; before?: string; readyMs?: number },
+  opts: { extraToml: string; label: string; before?: string; readyMs?: number; edit?: (toml: string) => string },
   body: () => Promise<void>,
 ): Promise<void> {
   const original = await vm.shell(`cat ${CONFIG}`);
   try {
-    await vm.shell(`${opts.before ?? ''}\ncat > ${CONFIG} <<'EOF'\n${original}\n${opts.extraToml}\nEOF\nsystemctl restart paypoint.service`, 180_000);
+    await vm.shell(`${opts.before ?? ''}\ncat > ${CONFIG} <<'EOF'\n${opts.edit ? opts.edit(original) : original}\n${opts.extraToml}\nEOF\nsystemctl restart paypoint.service`, 180_000);
     // A daemon that cannot start is restarted until its unit's start limit reboots the machine (qemu then
     // exits: -no-reboot): the journal may be out of reach.
     const ready = await vm.waitReady(opts.readyMs ?? 180_000);
