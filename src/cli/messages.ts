@@ -69,6 +69,11 @@ const D = {
     en: 'wait until the daemon is healthy, then mark the booted slot good; otherwise mark it bad and reboot into the other slot',
     ru: 'дождаться исправной работы службы и отметить загруженный слот исправным; иначе отметить его неисправным и перезагрузиться в другой слот',
   },
+  'cmd.update.watch': {
+    en: 'watch RAUC for an update installed by another client (hawkBit) and reboot into it once no payment is in progress',
+    ru: 'следить за RAUC: обновление, установленное другим клиентом (hawkBit), применить перезагрузкой, когда нет оплаты',
+  },
+  'exit.update.watch.0': { en: 'an installation completed: reboot asked for', ru: 'установка завершена: перезагрузка запрошена' },
   'cmd.update.hawkbit-config': {
     en: 'write rauc-hawkbit-updater\'s configuration from [update] and start its service, or stop it when hawkBit is off',
     ru: 'записать настройки rauc-hawkbit-updater из [update] и запустить его службу или остановить её, если hawkBit выключен',
@@ -145,6 +150,7 @@ const D = {
     en: 'systemd is not running here: usb-import applies a configuration by restarting paypoint.service and waiting for it to be healthy, which needs systemd. To check a file by hand: paypoint config check FILE',
     ru: 'systemd здесь не запущен: usb-import применяет конфигурацию перезапуском paypoint.service и ждёт его исправной работы, для этого нужен systemd. Проверить файл вручную: paypoint config check FILE',
   },
+  'update.bad-interval': { en: (p) => `--interval ${p.v}: seconds between 1 and 3600`, ru: (p) => `--interval ${p.v}: секунды от 1 до 3600` },
   'import.no-target': { en: (p) => `${p.t}: no such directory or device`, ru: (p) => `${p.t}: нет такого каталога или устройства` },
   'import.result': { en: (p) => `import: ${p.status}${p.summary ? ` — ${p.summary}` : ''}`, ru: (p) => `импорт: ${p.status}${p.summary ? ` — ${p.summary}` : ''}` },
 

@@ -37,10 +37,11 @@ root=$work/root
 for u in "$vm"/guest/paypoint-vm-shell* "$vm"/guest/paypoint-vm-sim*; do install -m 0644 "$u" "$root/etc/systemd/system/"; done
 install -d "$root/etc/systemd/system/sockets.target.wants"
 for s in "$vm"/guest/*.socket; do ln -sf "../$(basename "$s")" "$root/etc/systemd/system/sockets.target.wants/$(basename "$s")"; done
-# RAUC: the test's system.conf and the development keyring; mark-good after every boot.
+# RAUC: the test's system.conf and the development keyring; mark-good after every boot, and the watch that
+# reboots into an update installed through RAUC by another client (the recipe's SYSTEMD_SERVICE).
 install -D -m 0644 "$here/system.conf" "$root/etc/rauc/system.conf"
 install -D -m 0644 "$repo/yocto-layer/files/rauc/ca.cert.pem" "$root/etc/rauc/ca.cert.pem"
-systemctl --root="$root" --quiet enable paypoint-update-mark-good.service
+systemctl --root="$root" --quiet enable paypoint-update-mark-good.service paypoint-update-watch.service
 # The kernel each slot boots, where grub.cfg looks for it.
 cp "$base/boot/vmlinuz-$kver" "$root/vmlinuz"
 cp "$base/boot/initrd.img-$kver" "$root/initrd.img"

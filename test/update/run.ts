@@ -97,9 +97,41 @@ async function importEnded(vm: Vm, before: number, timeoutMs: number): Promise<b
   return false;
 }
 
+/** Offers the card approval once the terminal simulator has the session (later than Pay's answer on a loaded host). */
+async function approveCard(vm: Vm): Promise<{ ok: boolean }> {
+  let card = await vm.sim({ cmd: 'card', action: 'approve' });
+  for (let i = 0; i < 60 && !card.ok; i++) {
+    await sleep(1000);
+    card = await vm.sim({ cmd: 'card', action: 'approve' });
+  }
+  return card;
+}
+
+/** PayPoll until it answers 0 (paid) or a minute passed; the last answer. */
+async function pollPaid(vm: Vm, uid: string): Promise<number | null> {
+  let code: number | null = null;
+  for (let i = 0; i < 60 && code !== 0; i++) {
+    code = returnCode((await vm.soap(pollXml(uid))).body);
+    if (code !== 0) await sleep(1000);
+  }
+  return code;
+}
+
 const apiStatus = async (vm: Vm) => JSON.parse((await vm.http(vm.ports.status, '/api/status')).body) as { update?: { slotLine: string; words: string }; attention?: string[] };
 
+/** Where rauc-hawkbit-updater's download goes (services/update/hawkbit.ts: data_dir/update/hawkbit.raucb). */
+const HAWKBIT_BUNDLE = '/var/lib/paypoint/update/hawkbit.raucb';
+const HAWKBIT_UNIT = 'paypoint-test-hawkbit-install';
+
+/** Puts the good bundle where the updater would have downloaded it, into the data partition (1 MiB in: make-ab-disks.sh). */
+function putHawkbitDownload(): void {
+  const cmds = `mkdir update\nwrite ${join(bundles, 'good.raucb')} update/hawkbit.raucb\n`;
+  const out = execFileSync('debugfs', ['-w', '-f', '-', `${join(work, 'data.img')}?offset=${1024 * 1024}`], { input: cmds, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  if (!/Allocated inode/.test(out + '')) throw new Error(`debugfs did not write the bundle: ${out}`);
+}
+
 async function main(): Promise<void> {
+  if (checks.has('hawkbit')) putHawkbitDownload();
   let vm = newVm('console-update.log');
   await vm.start();
   try {
@@ -116,17 +148,8 @@ async function main(): Promise<void> {
       grubLine && st?.booted === 'A' && st.slots.A?.boot_status === 'good', `cmdline: ${cmdline}`, `rauc: ${JSON.stringify(st)}`);
     const uid = 'before-update';
     const pay = returnCode((await vm.soap(payXml(uid, 2500, [{ id: '1', name: 'Kefir', count: 1, cost: 2500 }]))).body);
-    // The card is offered once the terminal simulator has the session (later than Pay's answer on a loaded host).
-    let card = await vm.sim({ cmd: 'card', action: 'approve' });
-    for (let i = 0; i < 60 && !card.ok; i++) {
-      await sleep(1000);
-      card = await vm.sim({ cmd: 'card', action: 'approve' });
-    }
-    let code: number | null = null;
-    for (let i = 0; i < 60 && code !== 0; i++) {
-      code = returnCode((await vm.soap(pollXml(uid))).body);
-      if (code !== 0) await sleep(1000);
-    }
+    const card = await approveCard(vm);
+    const code = await pollPaid(vm, uid);
     check('update: a session paid on slot A before the updates', pay === 0 && card.ok && code === 0, `Pay ${pay}, card ${JSON.stringify(card)}, PayPoll ${code}`);
 
     if (checks.has('refused')) {
@@ -175,24 +198,29 @@ async function main(): Promise<void> {
     }
 
     if (checks.has('never-ready')) {
+      // Relative to the slot booted now (B after good, A when run alone): the bundle goes into the other one.
+      const from = await raucStatus(vm);
+      const home = from?.booted ?? '?';
+      const other = home === 'A' ? 'B' : 'A';
+      const markerBefore = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
       const before = await bootId(vm);
       const t0 = Date.now();
       const img = stick('never-ready', join(bundles, 'never-ready.raucb'));
       await plug(vm, 'u-never', img);
-      // Installed into A, rebooted into A (never ready), marked bad, rebooted into B: wait for B again.
+      // Installed into the other slot, rebooted into it (never ready), marked bad, rebooted back: wait for home again.
       let back: string | null = null;
-      let seenA = false;
+      let seenOther = false;
       const end = Date.now() + 1_200_000;
       while (Date.now() < end && back === null) {
         const id = await bootId(vm);
         if (id !== '' && id !== before) {
           const s = await raucStatus(vm);
-          if (s?.booted === 'A') seenA = true;
-          if (s?.booted === 'B' && (await vm.waitReady(5_000))) back = id;
+          if (s?.booted === other) seenOther = true;
+          if (s?.booted === home && (await vm.waitReady(5_000))) back = id;
         }
         await sleep(5000);
       }
-      note(`never-ready bundle: back on slot B after ${((Date.now() - t0) / 1000).toFixed(0)} s (slot A seen booted: ${seenA})`);
+      note(`never-ready bundle: back on slot ${home} after ${((Date.now() - t0) / 1000).toFixed(0)} s (slot ${other} seen booted: ${seenOther})`);
       await unplug(vm, 'u-never').catch(() => false);
       st = back ? await waitMarkedGood(vm, 180_000) : null;
       let api = back ? await apiStatus(vm) : null;
@@ -203,9 +231,10 @@ async function main(): Promise<void> {
       const marker = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
       const log = await vm.shell('journalctl -o cat --no-pager -u paypoint-update-mark-good.service | tail -n 5');
       check('update: a bundle whose daemon never becomes ready falls back to the old slot by itself, and the unit says so',
-        back !== null && st?.booted === 'B' && st.slots.A?.boot_status === 'bad' && marker === 'update-test-good' &&
-          /^fell back to slot B/.test(api?.update?.words ?? '') && (api?.attention ?? []).some((a) => a.startsWith('update: fell back')),
-        `back on B: ${back !== null}; A seen booted: ${seenA}`, `rauc: ${JSON.stringify(st)}`, `marker: ${marker}`, `/api/status: ${JSON.stringify(api?.update)} attention ${JSON.stringify(api?.attention)}`, `mark-good log:\n${log}`);
+        back !== null && seenOther && st?.booted === home && st.slots[other]?.boot_status === 'bad' && marker === markerBefore &&
+          new RegExp(`^fell back to slot ${home}`).test(api?.update?.words ?? '') && (api?.attention ?? []).some((a) => a.startsWith('update: fell back')),
+        `back on ${home}: ${back !== null}; ${other} seen booted: ${seenOther}`, `rauc: ${JSON.stringify(st)}`, `marker: ${markerBefore} -> ${marker}`,
+        `/api/status: ${JSON.stringify(api?.update)} attention ${JSON.stringify(api?.attention)}`, `mark-good log:\n${log}`);
     }
 
     if (checks.has('powercut')) {
@@ -213,7 +242,8 @@ async function main(): Promise<void> {
       const img = stick('good-again', join(bundles, 'good.raucb'));
       await plug(vm, 'u-cut', img);
       let installing = false;
-      for (let i = 0; i < 300 && !installing; i++) {
+      // The import copies the bundle to the data partition and verifies it before rauc installs.
+      for (const end = Date.now() + 900_000; Date.now() < end && !installing; ) {
         const op = await vm.shell('busctl get-property de.pengutronix.rauc / de.pengutronix.rauc.Installer Operation 2>&1', 10_000).catch(() => '');
         installing = /installing/.test(op);
         if (!installing) await sleep(1000);
@@ -229,6 +259,49 @@ async function main(): Promise<void> {
       check('update: a power cut during the installation leaves the old slot booting, with its data',
         installing && ready && after?.booted === before?.booted && after?.slots[after.booted]?.boot_status === 'good' && paid === 0,
         `installing seen: ${installing}`, `before: ${JSON.stringify(before)}`, `after: ${JSON.stringify(after)}`, `PayPoll: ${paid}`);
+    }
+    if (checks.has('hawkbit')) {
+      // rauc-hawkbit-updater downloads the bundle to the data partition and asks RAUC's D-Bus service to
+      // install it, with post_update_reboot = false: here a separate process does the same (`rauc install`
+      // talks to the service) while a payment session is open. The bundle was put on the data disk before
+      // the boot (main: debugfs), as the updater's download would have.
+      const from = await raucStatus(vm);
+      const home = from?.booted ?? '?';
+      const other = home === 'A' ? 'B' : 'A';
+      const before = await bootId(vm);
+      const uidH = 'hawkbit-open';
+      const payH = returnCode((await vm.soap(payXml(uidH, 1500, [{ id: '2', name: 'Ayran', count: 1, cost: 1500 }]))).body);
+      const t0 = Date.now();
+      await vm.shell(`systemd-run --unit=${HAWKBIT_UNIT} --remain-after-exit rauc install ${HAWKBIT_BUNDLE}`);
+      let inst = '';
+      for (const end = Date.now() + 900_000; Date.now() < end && !/SubState=(exited|failed)/.test(inst); ) {
+        await sleep(5000);
+        inst = await vm.shell(`systemctl show -p SubState -p ExecMainStatus ${HAWKBIT_UNIT}`).catch(() => '');
+      }
+      note(`hawkbit: rauc install (separate process, D-Bus) ended after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${inst.replace(/\n/g, ' ')}`);
+      // The watch noticed it and waits for the payment (its own journal line), then a while longer.
+      let watchLog = '';
+      for (const end = Date.now() + 180_000; Date.now() < end && !/waiting for the payment in progress to finish/.test(watchLog); ) {
+        await sleep(3000);
+        watchLog = await vm.shell('journalctl -b -o cat --no-pager -u paypoint-update-watch.service').catch(() => '');
+      }
+      await sleep(20_000);
+      const sameBoot = (await bootId(vm)) === before;
+      const open = returnCode((await vm.soap(pollXml(uidH))).body);
+      const words = (await apiStatus(vm)).update?.words ?? '';
+      check('update: a bundle installed through RAUC by another client does not reboot the unit while a payment is open',
+        payH === 0 && /SubState=exited/.test(inst) && /ExecMainStatus=0/.test(inst) && /waiting for the payment in progress to finish/.test(watchLog) &&
+          sameBoot && open === 1 && words.startsWith(`installed into slot ${other}`),
+        `Pay ${payH}`, `install unit: ${inst}`, `watch journal:\n${watchLog.split('\n').slice(-6).join('\n')}`, `same boot: ${sameBoot}`, `PayPoll while open: ${open}`, `/api/status update words: ${words}`);
+      const card = await approveCard(vm);
+      const paidH = await pollPaid(vm, uidH);
+      const id = await waitReboot(vm, before, 900_000);
+      note(`hawkbit: rebooted ${id ? '' : 'NOT '}after the session was paid (${((Date.now() - t0) / 1000).toFixed(0)} s since the install started)`);
+      st = id ? await waitMarkedGood(vm, 180_000) : null;
+      const paidAfter = id ? returnCode((await vm.soap(pollXml(uidH))).body) : null;
+      check('update: once that payment is paid the unit reboots into the other slot by itself and marks it good',
+        card.ok && paidH === 0 && id !== null && st?.booted === other && st.slots[other]?.boot_status === 'good' && paidAfter === 0,
+        `card ${JSON.stringify(card)}, PayPoll ${paidH}`, `rebooted: ${id !== null}`, `rauc: ${JSON.stringify(st)}`, `PayPoll after the reboot: ${paidAfter}`);
     }
   } finally {
     await vm.stop();

@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The unit's configuration: ports on every guest address (forwarded from the host's loopback only), the
-# admin secret that bundle sticks must carry (run.ts), a short mark-good limit.
+# admin secret that bundle sticks must carry (run.ts), a short mark-good limit, a long session timeout.
 hash=$(printf '%s' 'vm-update-secret' | sha256sum | cut -d' ' -f1)
 cat >"$work/paypoint.toml" <<TOML
 # Written by test/update/update-test.sh
@@ -56,6 +56,11 @@ admin_secret_sha256 = "$hash"
 
 [update]
 mark_good_timeout_s = 60
+
+# The hawkbit check keeps a session open across a whole installation under TCG (minutes): no inactivity
+# timeout meanwhile.
+[pos]
+session_timeout_s = 1800
 TOML
 
 t0=$SECONDS
