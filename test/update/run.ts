@@ -4,8 +4,8 @@
  * in on USB sticks (FAT images hot-plugged through QMP; the unit's own import path). Prints TAP and ends
  * with "update test: N passed, N failed".
  *
- * Usage: node --import tsx test/update/run.ts --work WORK [--checks refused,good[,never-ready,powercut]]
- * (never-ready and powercut are not in the default set: written, not yet run; test/update/README.md)
+ * Usage: node --import tsx test/update/run.ts --work WORK [--checks refused,good,powercut,hawkbit,never-ready]
+ * (boot always runs first; the others run in that order whatever the order given; test/update/README.md)
  */
 import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { check, counts, expect, note, notOk } from '../vm/tap.js';
 import { sleep, Vm } from '../vm/vm.js';
 
 export const SECRET = 'vm-update-secret';
-const { values } = parseArgs({ options: { work: { type: 'string' }, checks: { type: 'string', default: 'refused,good' } } });
+const { values } = parseArgs({ options: { work: { type: 'string' }, checks: { type: 'string', default: 'refused,good,powercut,hawkbit,never-ready' } } });
 const work = values.work!;
 const checks = new Set(values.checks!.split(','));
 const started = Date.now();
@@ -117,7 +117,8 @@ async function pollPaid(vm: Vm, uid: string): Promise<number | null> {
   return code;
 }
 
-const apiStatus = async (vm: Vm) => JSON.parse((await vm.http(vm.ports.status, '/api/status')).body) as { update?: { slotLine: string; words: string }; attention?: string[] };
+interface LastUpdate { result: string; slot: string | null; summary: string }
+const apiStatus = async (vm: Vm) => JSON.parse((await vm.http(vm.ports.status, '/api/status')).body) as { update?: { slotLine: string; words: string; last: LastUpdate | null }; attention?: string[] };
 
 /** Where rauc-hawkbit-updater's download goes (services/update/hawkbit.ts: data_dir/update/hawkbit.raucb). */
 const HAWKBIT_BUNDLE = '/var/lib/paypoint/update/hawkbit.raucb';
@@ -197,48 +198,9 @@ async function main(): Promise<void> {
         `paypoint --version:\n${version}`, `/api/status update: ${JSON.stringify(api?.update)}`);
     }
 
-    if (checks.has('never-ready')) {
-      // Relative to the slot booted now (B after good, A when run alone): the bundle goes into the other one.
-      const from = await raucStatus(vm);
-      const home = from?.booted ?? '?';
-      const other = home === 'A' ? 'B' : 'A';
-      const markerBefore = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
-      const before = await bootId(vm);
-      const t0 = Date.now();
-      const img = stick('never-ready', join(bundles, 'never-ready.raucb'));
-      await plug(vm, 'u-never', img);
-      // Installed into the other slot, rebooted into it (never ready), marked bad, rebooted back: wait for home again.
-      let back: string | null = null;
-      let seenOther = false;
-      const end = Date.now() + 1_200_000;
-      while (Date.now() < end && back === null) {
-        const id = await bootId(vm);
-        if (id !== '' && id !== before) {
-          const s = await raucStatus(vm);
-          if (s?.booted === other) seenOther = true;
-          if (s?.booted === home && (await vm.waitReady(5_000))) back = id;
-        }
-        await sleep(5000);
-      }
-      note(`never-ready bundle: back on slot ${home} after ${((Date.now() - t0) / 1000).toFixed(0)} s (slot ${other} seen booted: ${seenOther})`);
-      await unplug(vm, 'u-never').catch(() => false);
-      st = back ? await waitMarkedGood(vm, 180_000) : null;
-      let api = back ? await apiStatus(vm) : null;
-      for (let i = 0; i < 20 && back && !api?.update?.words.startsWith('fell back'); i++) {
-        await sleep(3000);
-        api = await apiStatus(vm);
-      }
-      const marker = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
-      const log = await vm.shell('journalctl -o cat --no-pager -u paypoint-update-mark-good.service | tail -n 5');
-      check('update: a bundle whose daemon never becomes ready falls back to the old slot by itself, and the unit says so',
-        back !== null && seenOther && st?.booted === home && st.slots[other]?.boot_status === 'bad' && marker === markerBefore &&
-          new RegExp(`^fell back to slot ${home}`).test(api?.update?.words ?? '') && (api?.attention ?? []).some((a) => a.startsWith('update: fell back')),
-        `back on ${home}: ${back !== null}; ${other} seen booted: ${seenOther}`, `rauc: ${JSON.stringify(st)}`, `marker: ${markerBefore} -> ${marker}`,
-        `/api/status: ${JSON.stringify(api?.update)} attention ${JSON.stringify(api?.attention)}`, `mark-good log:\n${log}`);
-    }
-
     if (checks.has('powercut')) {
       const before = await raucStatus(vm);
+      const lastBefore = (await apiStatus(vm)).update?.last ?? null;
       const img = stick('good-again', join(bundles, 'good.raucb'));
       await plug(vm, 'u-cut', img);
       let installing = false;
@@ -256,9 +218,14 @@ async function main(): Promise<void> {
       const ready = await vm.waitReady(900_000);
       const after = ready ? await waitMarkedGood(vm, 180_000) : null;
       const paid = ready ? returnCode((await vm.soap(pollXml(uid))).body) : null;
-      check('update: a power cut during the installation leaves the old slot booting, with its data',
-        installing && ready && after?.booted === before?.booted && after?.slots[after.booted]?.boot_status === 'good' && paid === 0,
-        `installing seen: ${installing}`, `before: ${JSON.stringify(before)}`, `after: ${JSON.stringify(after)}`, `PayPoll: ${paid}`);
+      // The installation never completed: the unit must not claim one (installed, or fell back from it).
+      // The mark-good of this boot may rewrite the outcome, never change what it says.
+      const lastAfter = ready ? ((await apiStatus(vm)).update?.last ?? null) : null;
+      const same = (m: typeof lastAfter) => (m ? `${m.result} ${m.slot} ${m.summary}` : 'none');
+      check('update: a power cut during the installation leaves the old slot booting, with its data, and claims no update',
+        installing && ready && after?.booted === before?.booted && after?.slots[after.booted]?.boot_status === 'good' && paid === 0 && same(lastAfter) === same(lastBefore),
+        `installing seen: ${installing}`, `before: ${JSON.stringify(before)}`, `after: ${JSON.stringify(after)}`, `PayPoll: ${paid}`,
+        `last update before the cut: ${same(lastBefore)}`, `after: ${same(lastAfter)}`);
     }
     if (checks.has('hawkbit')) {
       // rauc-hawkbit-updater downloads the bundle to the data partition and asks RAUC's D-Bus service to
@@ -302,6 +269,47 @@ async function main(): Promise<void> {
       check('update: once that payment is paid the unit reboots into the other slot by itself and marks it good',
         card.ok && paidH === 0 && id !== null && st?.booted === other && st.slots[other]?.boot_status === 'good' && paidAfter === 0,
         `card ${JSON.stringify(card)}, PayPoll ${paidH}`, `rebooted: ${id !== null}`, `rauc: ${JSON.stringify(st)}`, `PayPoll after the reboot: ${paidAfter}`);
+    }
+    if (checks.has('never-ready')) {
+      // Relative to the slot booted now (B after good, A when run alone): the bundle goes into the other one.
+      const from = await raucStatus(vm);
+      const home = from?.booted ?? '?';
+      const other = home === 'A' ? 'B' : 'A';
+      const markerBefore = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
+      const before = await bootId(vm);
+      const t0 = Date.now();
+      const img = stick('never-ready', join(bundles, 'never-ready.raucb'));
+      await plug(vm, 'u-never', img);
+      // Installed into the other slot, rebooted into it (never ready), marked bad, rebooted back: wait for home again.
+      let back: string | null = null;
+      let seenOther = false;
+      const end = Date.now() + 1_200_000;
+      while (Date.now() < end && back === null) {
+        const id = await bootId(vm);
+        if (id !== '' && id !== before) {
+          const s = await raucStatus(vm);
+          if (s?.booted === other) seenOther = true;
+          // The other slot kept (marked good): it will not fall back; do not wait out the limit.
+          if (s?.booted === other && s.slots[other]?.boot_status === 'good') break;
+          if (s?.booted === home && (await vm.waitReady(5_000))) back = id;
+        }
+        await sleep(5000);
+      }
+      note(`never-ready bundle: back on slot ${home} after ${((Date.now() - t0) / 1000).toFixed(0)} s (slot ${other} seen booted: ${seenOther})`);
+      await unplug(vm, 'u-never').catch(() => false);
+      st = back ? await waitMarkedGood(vm, 180_000) : null;
+      let api = back ? await apiStatus(vm) : null;
+      for (let i = 0; i < 20 && back && !api?.update?.words.startsWith('fell back'); i++) {
+        await sleep(3000);
+        api = await apiStatus(vm);
+      }
+      const marker = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
+      const log = await vm.shell('journalctl -o cat --no-pager -u paypoint-update-mark-good.service | tail -n 5');
+      check('update: a bundle whose daemon never becomes ready falls back to the old slot by itself, and the unit says so',
+        back !== null && seenOther && st?.booted === home && st.slots[other]?.boot_status === 'bad' && marker === markerBefore &&
+          new RegExp(`^fell back to slot ${home}`).test(api?.update?.words ?? '') && (api?.attention ?? []).some((a) => a.startsWith('update: fell back')),
+        `back on ${home}: ${back !== null}; ${other} seen booted: ${seenOther}`, `rauc: ${JSON.stringify(st)}`, `marker: ${markerBefore} -> ${marker}`,
+        `/api/status: ${JSON.stringify(api?.update)} attention ${JSON.stringify(api?.attention)}`, `mark-good log:\n${log}`);
     }
   } finally {
     await vm.stop();

@@ -4,7 +4,7 @@
 # the host with Debian's rauc (make-bundles.sh), boots it in qemu and runs the checks of run.ts.
 # Prints TAP, then "update test: N passed, N failed" (.ci/run adds these counts).
 #
-# Usage: update-test.sh [--checks refused,good[,never-ready,powercut]]
+# Usage: update-test.sh [--checks refused,good,powercut,hawkbit,never-ready]   (the default: all; boot always)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
