@@ -13,7 +13,7 @@ import { bootedSlot, Rauc } from '../services/update/rauc.js';
 import { readUpdateMarker, updateWords } from '../services/update/update-marker.js';
 import { SystemdApplier } from '../services/usb-import/systemd-applier.js';
 import { execFile } from 'node:child_process';
-import { CliFailure, t, type CliContext } from './context.js';
+import { t, UsageError, type CliContext } from './context.js';
 import { DEFAULT_CONFIG_PATH } from './usb-import.js';
 
 export interface UpdateFlags {
@@ -85,7 +85,7 @@ export async function versionCommand(ctx: CliContext, f: UpdateFlags): Promise<n
  */
 export async function watchCommand(ctx: CliContext, f: UpdateFlags & { interval?: string }): Promise<number> {
   const intervalS = f.interval !== undefined ? Number(f.interval) : 30;
-  if (!Number.isFinite(intervalS) || intervalS < 1 || intervalS > 3600) throw new CliFailure(t(ctx, 'update.bad-interval', { v: f.interval ?? '' }));
+  if (f.interval !== undefined && (!/^\d+$/.test(f.interval) || intervalS < 1 || intervalS > 3600)) throw new UsageError(t(ctx, 'err.seconds', { opt: '--interval', v: f.interval }));
   const { watchInstalls } = await import('../services/update/install-watch.js');
   const { rebootWhenIdle } = await import('../services/usb-import/systemd-applier.js');
   const { writeUpdateMarker } = await import('../services/update/update-marker.js');

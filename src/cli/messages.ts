@@ -150,7 +150,6 @@ const D = {
     en: 'systemd is not running here: usb-import applies a configuration by restarting paypoint.service and waiting for it to be healthy, which needs systemd. To check a file by hand: paypoint config check FILE',
     ru: 'systemd здесь не запущен: usb-import применяет конфигурацию перезапуском paypoint.service и ждёт его исправной работы, для этого нужен systemd. Проверить файл вручную: paypoint config check FILE',
   },
-  'update.bad-interval': { en: (p) => `--interval ${p.v}: seconds between 1 and 3600`, ru: (p) => `--interval ${p.v}: секунды от 1 до 3600` },
   'import.no-target': { en: (p) => `${p.t}: no such directory or device`, ru: (p) => `${p.t}: нет такого каталога или устройства` },
   'import.result': { en: (p) => `import: ${p.status}${p.summary ? ` — ${p.summary}` : ''}`, ru: (p) => `импорт: ${p.status}${p.summary ? ` — ${p.summary}` : ''}` },
 

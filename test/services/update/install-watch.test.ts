@@ -115,5 +115,7 @@ t.test('paypoint update watch: a bad --interval is refused', async (t) => {
   const tl = tools(null);
   const r = await cli(['update', 'watch', '--config', u.configPath, '--interval', 'soon'], tl.env);
   t.equal(r.code, 2);
-  t.match(r.err, /--interval soon: seconds between 1 and 3600/);
+  t.match(r.err, /--interval: not a number of seconds: soon/);
+  const r0 = await cli(['update', 'watch', '--config', u.configPath, '--interval', '0'], tl.env);
+  t.equal(r0.code, 2, '0 s refused too');
 });
