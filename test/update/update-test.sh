@@ -4,7 +4,8 @@
 # the host with Debian's rauc (make-bundles.sh), boots it in qemu and runs the checks of run.ts.
 # Prints TAP, then "update test: N passed, N failed" (.ci/run adds these counts).
 #
-# Usage: update-test.sh [--checks refused,good,powercut,hawkbit,never-ready]   (the default: all; boot always)
+# Usage: update-test.sh [--checks refused,good,powercut,hawkbit,never-ready]
+# (the default: all but hawkbit; boot always runs; make test-update CHECKS=LIST passes --checks)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
