@@ -175,7 +175,7 @@ deps-update: deps-vm
 	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(UPDATE_APT_PACKAGES)"
 
 test-update: deps-update
-	nice test/update/update-test.sh
+	nice test/update/update-test.sh $(if $(CHECKS),--checks $(CHECKS))
 
 # Long power-cut runs outside CI: make test-powercut CUTS=100 [SEED=...] (prints the seed and per-cut counts).
 test-powercut: deps-vm

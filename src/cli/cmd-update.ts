@@ -13,7 +13,7 @@ import { bootedSlot, Rauc } from '../services/update/rauc.js';
 import { readUpdateMarker, updateWords } from '../services/update/update-marker.js';
 import { SystemdApplier } from '../services/usb-import/systemd-applier.js';
 import { execFile } from 'node:child_process';
-import type { CliContext } from './context.js';
+import { t, UsageError, type CliContext } from './context.js';
 import { DEFAULT_CONFIG_PATH } from './usb-import.js';
 
 export interface UpdateFlags {
@@ -76,6 +76,42 @@ export async function versionCommand(ctx: CliContext, f: UpdateFlags): Promise<n
     dataDir = undefined;
   }
   for (const l of await versionLines(VERSION, f.rauc ?? process.env.PAYPOINT_RAUC ?? 'rauc', dataDir)) ctx.out(l);
+  return 0;
+}
+
+/**
+ * `paypoint update watch` (paypoint-update-watch.service): an installation completed through RAUC by
+ * another client (hawkBit) is rebooted into once no payment session is open, by the stick's reboot path.
+ */
+export async function watchCommand(ctx: CliContext, f: UpdateFlags & { interval?: string }): Promise<number> {
+  const intervalS = f.interval !== undefined ? Number(f.interval) : 30;
+  if (f.interval !== undefined && (!/^\d+$/.test(f.interval) || intervalS < 1 || intervalS > 3600)) throw new UsageError(t(ctx, 'err.seconds', { opt: '--interval', v: f.interval }));
+  const { watchInstalls } = await import('../services/update/install-watch.js');
+  const { rebootWhenIdle } = await import('../services/usb-import/systemd-applier.js');
+  const { writeUpdateMarker } = await import('../services/update/update-marker.js');
+  const configPath = f.config ?? DEFAULT_CONFIG_PATH;
+  const cfg = configAt(configPath);
+  const log = createLogger('info');
+  const systemctl = f.systemctl ?? 'systemctl';
+  const rauc = new Rauc(f.rauc ?? 'rauc');
+  const r = await watchInstalls({
+    status: () => rauc.status(),
+    importRunning: () =>
+      new Promise((res) => {
+        execFile(systemctl, ['list-units', '--no-legend', '--plain', '--state=activating,active,deactivating', 'paypoint-usb-import@*.service'], (err, out) => res(!err && String(out).trim() !== ''));
+      }),
+    noteInstalled: async (into) => {
+      const prev = readUpdateMarker(cfg.storage.data_dir);
+      if (prev?.result === 'installed' && prev.slot === into.bootname) return;
+      await writeUpdateMarker(cfg.storage.data_dir, { result: 'installed', at: Date.now(), slot: into.bootname, version: into.bundleVersion, summary: 'installed through RAUC (hawkBit)' });
+    },
+    // The configuration as it is when the reboot is due (a stick may have changed the status port meanwhile).
+    rebootWhenIdle: () => rebootWhenIdle(configAt(configPath), { systemctl, log: (m) => log.info({}, m) }),
+    sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+    intervalMs: intervalS * 1000,
+    log: (msg, fields) => log.info(fields ?? {}, msg),
+  });
+  ctx.out(r === 'rebooting' ? 'an installation through RAUC is complete: reboot asked for' : 'stopped');
   return 0;
 }
 

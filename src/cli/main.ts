@@ -165,6 +165,12 @@ export function buildProgram(ctx: CliContext, done: (o: Outcome) => void): Comma
     .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')
     .action(run('update mark-good', async (o: Record<string, string | undefined>) => (await import('./cmd-update.js')).markGoodCommand(ctx, o)));
 
+  cfgOpts(leaf(update, 'watch', 'cmd.update.watch', [[0, 'exit.update.watch.0'], [2, 'exit.2']]), ['config'])
+    .option('--interval <S>', ru ? 'секунд между опросами RAUC (по умолчанию 30)' : 'seconds between polls of RAUC (default 30)')
+    .option('--rauc <CMD>', ru ? 'команда rauc (для тестов)' : 'the rauc command (for tests)')
+    .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')
+    .action(run('update watch', async (o: Record<string, string | undefined>) => (await import('./cmd-update.js')).watchCommand(ctx, o)));
+
   cfgOpts(leaf(update, 'hawkbit-config', 'cmd.update.hawkbit-config', std), ['config'])
     .option('--out <FILE>', ru ? 'куда записать файл rauc-hawkbit-updater' : 'where to write rauc-hawkbit-updater\'s file')
     .option('--systemctl <CMD>', ru ? 'команда systemctl (для тестов)' : 'the systemctl command (for tests)')

@@ -69,6 +69,11 @@ const D = {
     en: 'wait until the daemon is healthy, then mark the booted slot good; otherwise mark it bad and reboot into the other slot',
     ru: 'дождаться исправной работы службы и отметить загруженный слот исправным; иначе отметить его неисправным и перезагрузиться в другой слот',
   },
+  'cmd.update.watch': {
+    en: 'watch RAUC for an update installed by another client (hawkBit) and reboot into it once no payment is in progress',
+    ru: 'следить за RAUC: обновление, установленное другим клиентом (hawkBit), применить перезагрузкой, когда нет оплаты',
+  },
+  'exit.update.watch.0': { en: 'an installation completed: reboot asked for', ru: 'установка завершена: перезагрузка запрошена' },
   'cmd.update.hawkbit-config': {
     en: 'write rauc-hawkbit-updater\'s configuration from [update] and start its service, or stop it when hawkBit is off',
     ru: 'записать настройки rauc-hawkbit-updater из [update] и запустить его службу или остановить её, если hawkBit выключен',

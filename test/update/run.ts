@@ -4,8 +4,9 @@
  * in on USB sticks (FAT images hot-plugged through QMP; the unit's own import path). Prints TAP and ends
  * with "update test: N passed, N failed".
  *
- * Usage: node --import tsx test/update/run.ts --work WORK [--checks refused,good[,never-ready,powercut]]
- * (never-ready and powercut are not in the default set: written, not yet run; test/update/README.md)
+ * Usage: node --import tsx test/update/run.ts --work WORK [--checks refused,good,powercut,hawkbit,never-ready]
+ * (boot always runs first; the others run in that order whatever the order given. The default leaves out
+ * hawkbit: one more boot, to keep make test-update near its time budget; test/update/README.md)
  */
 import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { check, counts, expect, note, notOk } from '../vm/tap.js';
 import { sleep, Vm } from '../vm/vm.js';
 
 export const SECRET = 'vm-update-secret';
-const { values } = parseArgs({ options: { work: { type: 'string' }, checks: { type: 'string', default: 'refused,good' } } });
+const { values } = parseArgs({ options: { work: { type: 'string' }, checks: { type: 'string', default: 'refused,good,powercut,never-ready' } } });
 const work = values.work!;
 const checks = new Set(values.checks!.split(','));
 const started = Date.now();
@@ -97,9 +98,45 @@ async function importEnded(vm: Vm, before: number, timeoutMs: number): Promise<b
   return false;
 }
 
-const apiStatus = async (vm: Vm) => JSON.parse((await vm.http(vm.ports.status, '/api/status')).body) as { update?: { slotLine: string; words: string }; attention?: string[] };
+/** Offers the card approval once the terminal simulator has the session (later than Pay's answer on a loaded host). */
+async function approveCard(vm: Vm): Promise<{ ok: boolean }> {
+  let card = await vm.sim({ cmd: 'card', action: 'approve' });
+  for (let i = 0; i < 60 && !card.ok; i++) {
+    await sleep(1000);
+    card = await vm.sim({ cmd: 'card', action: 'approve' });
+  }
+  return card;
+}
+
+/** PayPoll's answer, or null when the daemon does not answer (a reboot under way). */
+const pollCode = (vm: Vm, uid: string) => vm.soap(pollXml(uid)).then((r) => returnCode(r.body), () => null);
+
+/** PayPoll until it answers 0 (paid) or a minute passed; the last answer. */
+async function pollPaid(vm: Vm, uid: string): Promise<number | null> {
+  let code: number | null = null;
+  for (let i = 0; i < 60 && code !== 0; i++) {
+    code = returnCode((await vm.soap(pollXml(uid))).body);
+    if (code !== 0) await sleep(1000);
+  }
+  return code;
+}
+
+interface LastUpdate { result: string; slot: string | null; summary: string }
+const apiStatus = async (vm: Vm) => JSON.parse((await vm.http(vm.ports.status, '/api/status')).body) as { update?: { slotLine: string; words: string; last: LastUpdate | null }; attention?: string[] };
+
+/** Where rauc-hawkbit-updater's download goes (services/update/hawkbit.ts: data_dir/update/hawkbit.raucb). */
+const HAWKBIT_BUNDLE = '/var/lib/paypoint/update/hawkbit.raucb';
+const HAWKBIT_UNIT = 'paypoint-test-hawkbit-install';
+
+/** Puts the good bundle where the updater would have downloaded it, into the data partition (1 MiB in: make-ab-disks.sh). */
+function putHawkbitDownload(): void {
+  const cmds = `mkdir update\nwrite ${join(bundles, 'good.raucb')} update/hawkbit.raucb\n`;
+  const out = execFileSync('debugfs', ['-w', '-f', '-', `${join(work, 'data.img')}?offset=${1024 * 1024}`], { input: cmds, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  if (!/Allocated inode/.test(out + '')) throw new Error(`debugfs did not write the bundle: ${out}`);
+}
 
 async function main(): Promise<void> {
+  if (checks.has('hawkbit')) putHawkbitDownload();
   let vm = newVm('console-update.log');
   await vm.start();
   try {
@@ -116,17 +153,8 @@ async function main(): Promise<void> {
       grubLine && st?.booted === 'A' && st.slots.A?.boot_status === 'good', `cmdline: ${cmdline}`, `rauc: ${JSON.stringify(st)}`);
     const uid = 'before-update';
     const pay = returnCode((await vm.soap(payXml(uid, 2500, [{ id: '1', name: 'Kefir', count: 1, cost: 2500 }]))).body);
-    // The card is offered once the terminal simulator has the session (later than Pay's answer on a loaded host).
-    let card = await vm.sim({ cmd: 'card', action: 'approve' });
-    for (let i = 0; i < 60 && !card.ok; i++) {
-      await sleep(1000);
-      card = await vm.sim({ cmd: 'card', action: 'approve' });
-    }
-    let code: number | null = null;
-    for (let i = 0; i < 60 && code !== 0; i++) {
-      code = returnCode((await vm.soap(pollXml(uid))).body);
-      if (code !== 0) await sleep(1000);
-    }
+    const card = await approveCard(vm);
+    const code = await pollPaid(vm, uid);
     check('update: a session paid on slot A before the updates', pay === 0 && card.ok && code === 0, `Pay ${pay}, card ${JSON.stringify(card)}, PayPoll ${code}`);
 
     if (checks.has('refused')) {
@@ -174,46 +202,14 @@ async function main(): Promise<void> {
         `paypoint --version:\n${version}`, `/api/status update: ${JSON.stringify(api?.update)}`);
     }
 
-    if (checks.has('never-ready')) {
-      const before = await bootId(vm);
-      const t0 = Date.now();
-      const img = stick('never-ready', join(bundles, 'never-ready.raucb'));
-      await plug(vm, 'u-never', img);
-      // Installed into A, rebooted into A (never ready), marked bad, rebooted into B: wait for B again.
-      let back: string | null = null;
-      let seenA = false;
-      const end = Date.now() + 1_200_000;
-      while (Date.now() < end && back === null) {
-        const id = await bootId(vm);
-        if (id !== '' && id !== before) {
-          const s = await raucStatus(vm);
-          if (s?.booted === 'A') seenA = true;
-          if (s?.booted === 'B' && (await vm.waitReady(5_000))) back = id;
-        }
-        await sleep(5000);
-      }
-      note(`never-ready bundle: back on slot B after ${((Date.now() - t0) / 1000).toFixed(0)} s (slot A seen booted: ${seenA})`);
-      await unplug(vm, 'u-never').catch(() => false);
-      st = back ? await waitMarkedGood(vm, 180_000) : null;
-      let api = back ? await apiStatus(vm) : null;
-      for (let i = 0; i < 20 && back && !api?.update?.words.startsWith('fell back'); i++) {
-        await sleep(3000);
-        api = await apiStatus(vm);
-      }
-      const marker = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
-      const log = await vm.shell('journalctl -o cat --no-pager -u paypoint-update-mark-good.service | tail -n 5');
-      check('update: a bundle whose daemon never becomes ready falls back to the old slot by itself, and the unit says so',
-        back !== null && st?.booted === 'B' && st.slots.A?.boot_status === 'bad' && marker === 'update-test-good' &&
-          /^fell back to slot B/.test(api?.update?.words ?? '') && (api?.attention ?? []).some((a) => a.startsWith('update: fell back')),
-        `back on B: ${back !== null}; A seen booted: ${seenA}`, `rauc: ${JSON.stringify(st)}`, `marker: ${marker}`, `/api/status: ${JSON.stringify(api?.update)} attention ${JSON.stringify(api?.attention)}`, `mark-good log:\n${log}`);
-    }
-
     if (checks.has('powercut')) {
       const before = await raucStatus(vm);
+      const lastBefore = (await apiStatus(vm)).update?.last ?? null;
       const img = stick('good-again', join(bundles, 'good.raucb'));
       await plug(vm, 'u-cut', img);
       let installing = false;
-      for (let i = 0; i < 300 && !installing; i++) {
+      // The import copies the bundle to the data partition and verifies it before rauc installs.
+      for (const end = Date.now() + 900_000; Date.now() < end && !installing; ) {
         const op = await vm.shell('busctl get-property de.pengutronix.rauc / de.pengutronix.rauc.Installer Operation 2>&1', 10_000).catch(() => '');
         installing = /installing/.test(op);
         if (!installing) await sleep(1000);
@@ -226,9 +222,98 @@ async function main(): Promise<void> {
       const ready = await vm.waitReady(900_000);
       const after = ready ? await waitMarkedGood(vm, 180_000) : null;
       const paid = ready ? returnCode((await vm.soap(pollXml(uid))).body) : null;
-      check('update: a power cut during the installation leaves the old slot booting, with its data',
-        installing && ready && after?.booted === before?.booted && after?.slots[after.booted]?.boot_status === 'good' && paid === 0,
-        `installing seen: ${installing}`, `before: ${JSON.stringify(before)}`, `after: ${JSON.stringify(after)}`, `PayPoll: ${paid}`);
+      // The installation never completed: the unit must not claim one (installed, or fell back from it).
+      // The mark-good of this boot may rewrite the outcome, never change what it says.
+      const lastAfter = ready ? ((await apiStatus(vm)).update?.last ?? null) : null;
+      const same = (m: typeof lastAfter) => (m ? `${m.result} ${m.slot} ${m.summary}` : 'none');
+      check('update: a power cut during the installation leaves the old slot booting, with its data, and claims no update',
+        installing && ready && after?.booted === before?.booted && after?.slots[after.booted]?.boot_status === 'good' && paid === 0 && same(lastAfter) === same(lastBefore),
+        `installing seen: ${installing}`, `before: ${JSON.stringify(before)}`, `after: ${JSON.stringify(after)}`, `PayPoll: ${paid}`,
+        `last update before the cut: ${same(lastBefore)}`, `after: ${same(lastAfter)}`);
+    }
+    if (checks.has('hawkbit')) {
+      // rauc-hawkbit-updater downloads the bundle to the data partition and asks RAUC's D-Bus service to
+      // install it, with post_update_reboot = false: here a separate process does the same (`rauc install`
+      // talks to the service) while a payment session is open. The bundle was put on the data disk before
+      // the boot (main: debugfs), as the updater's download would have.
+      const from = await raucStatus(vm);
+      const home = from?.booted ?? '?';
+      const other = home === 'A' ? 'B' : 'A';
+      const before = await bootId(vm);
+      const uidH = 'hawkbit-open';
+      const payH = returnCode((await vm.soap(payXml(uidH, 1500, [{ id: '2', name: 'Ayran', count: 1, cost: 1500 }]))).body);
+      const t0 = Date.now();
+      await vm.shell(`systemd-run --unit=${HAWKBIT_UNIT} --remain-after-exit rauc install ${HAWKBIT_BUNDLE}`);
+      let inst = '';
+      for (const end = Date.now() + 900_000; Date.now() < end && !/SubState=(exited|failed)/.test(inst); ) {
+        await sleep(5000);
+        inst = await vm.shell(`systemctl show -p SubState -p ExecMainStatus ${HAWKBIT_UNIT}`).catch(() => '');
+      }
+      note(`hawkbit: rauc install (separate process, D-Bus) ended after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${inst.replace(/\n/g, ' ')}`);
+      // The watch noticed it and waits for the payment (its own journal line), then a while longer.
+      let watchLog = '';
+      for (const end = Date.now() + 180_000; Date.now() < end && !/waiting for the payment in progress to finish/.test(watchLog); ) {
+        await sleep(3000);
+        watchLog = await vm.shell('journalctl -b -o cat --no-pager -u paypoint-update-watch.service').catch(() => '');
+      }
+      await sleep(20_000);
+      const sameBoot = (await bootId(vm)) === before;
+      const open = await pollCode(vm, uidH);
+      const words = (await apiStatus(vm).catch(() => null))?.update?.words ?? '';
+      check('update: a bundle installed through RAUC by another client does not reboot the unit while a payment is open',
+        payH === 0 && /SubState=exited/.test(inst) && /ExecMainStatus=0/.test(inst) && /waiting for the payment in progress to finish/.test(watchLog) &&
+          sameBoot && open === 1 && words.startsWith(`installed into slot ${other}`),
+        `Pay ${payH}`, `install unit: ${inst}`, `watch journal:\n${watchLog.split('\n').slice(-6).join('\n')}`, `same boot: ${sameBoot}`, `PayPoll while open: ${open}`, `/api/status update words: ${words}`);
+      const card = await approveCard(vm).catch(() => ({ ok: false }));
+      const paidH = await pollPaid(vm, uidH).catch(() => null);
+      const id = await waitReboot(vm, before, 900_000);
+      note(`hawkbit: rebooted ${id ? '' : 'NOT '}after the session was paid (${((Date.now() - t0) / 1000).toFixed(0)} s since the install started)`);
+      st = id ? await waitMarkedGood(vm, 180_000) : null;
+      const paidAfter = id ? await pollCode(vm, uidH) : null;
+      check('update: once that payment is paid the unit reboots into the other slot by itself and marks it good',
+        card.ok && paidH === 0 && id !== null && st?.booted === other && st.slots[other]?.boot_status === 'good' && paidAfter === 0,
+        `card ${JSON.stringify(card)}, PayPoll ${paidH}`, `rebooted: ${id !== null}`, `rauc: ${JSON.stringify(st)}`, `PayPoll after the reboot: ${paidAfter}`);
+    }
+    if (checks.has('never-ready')) {
+      // Relative to the slot booted now (B after good, A when run alone): the bundle goes into the other one.
+      const from = await raucStatus(vm);
+      const home = from?.booted ?? '?';
+      const other = home === 'A' ? 'B' : 'A';
+      const markerBefore = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
+      const before = await bootId(vm);
+      const t0 = Date.now();
+      const img = stick('never-ready', join(bundles, 'never-ready.raucb'));
+      await plug(vm, 'u-never', img);
+      // Installed into the other slot, rebooted into it (never ready), marked bad, rebooted back: wait for home again.
+      let back: string | null = null;
+      let seenOther = false;
+      const end = Date.now() + 1_200_000;
+      while (Date.now() < end && back === null) {
+        const id = await bootId(vm);
+        if (id !== '' && id !== before) {
+          const s = await raucStatus(vm);
+          if (s?.booted === other) seenOther = true;
+          // The other slot kept (marked good): it will not fall back; do not wait out the limit.
+          if (s?.booted === other && s.slots[other]?.boot_status === 'good') break;
+          if (s?.booted === home && (await vm.waitReady(5_000))) back = id;
+        }
+        await sleep(5000);
+      }
+      note(`never-ready bundle: back on slot ${home} after ${((Date.now() - t0) / 1000).toFixed(0)} s (slot ${other} seen booted: ${seenOther})`);
+      await unplug(vm, 'u-never').catch(() => false);
+      st = back ? await waitMarkedGood(vm, 180_000) : null;
+      let api = back ? await apiStatus(vm) : null;
+      for (let i = 0; i < 20 && back && !api?.update?.words.startsWith('fell back'); i++) {
+        await sleep(3000);
+        api = await apiStatus(vm);
+      }
+      const marker = (await vm.shell('cat /etc/paypoint-update-test 2>&1')).trim();
+      const log = await vm.shell('journalctl -o cat --no-pager -u paypoint-update-mark-good.service | tail -n 5');
+      check('update: a bundle whose daemon never becomes ready falls back to the old slot by itself, and the unit says so',
+        back !== null && seenOther && st?.booted === home && st.slots[other]?.boot_status === 'bad' && marker === markerBefore &&
+          new RegExp(`^fell back to slot ${home}`).test(api?.update?.words ?? '') && (api?.attention ?? []).some((a) => a.startsWith('update: fell back')),
+        `back on ${home}: ${back !== null}; ${other} seen booted: ${seenOther}`, `rauc: ${JSON.stringify(st)}`, `marker: ${markerBefore} -> ${marker}`,
+        `/api/status: ${JSON.stringify(api?.update)} attention ${JSON.stringify(api?.attention)}`, `mark-good log:\n${log}`);
     }
   } finally {
     await vm.stop();

@@ -4,65 +4,39 @@
 # the host with Debian's rauc (make-bundles.sh), boots it in qemu and runs the checks of run.ts.
 # Prints TAP, then "update test: N passed, N failed" (.ci/run adds these counts).
 #
-# Usage: update-test.sh [--checks refused,good[,never-ready,powercut]]
+# Usage: update-test.sh [--checks refused,good,powercut,hawkbit,never-ready]
+# (the default: all but hawkbit; boot always runs; make test-update CHECKS=LIST passes --checks)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-started=$SECONDS
-
-summary_fail() {
-  echo "not ok 1 - $1"
-  shift
-  for l in "$@"; do echo "  # $l"; done
-  echo "1..1"
-  echo "update test: 0 passed, 1 failed"
-  exit 1
-}
-for cmd in qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk mkfs.vfat mcopy rauc mksquashfs grub-mkimage grub-editenv debugfs openssl node; do
-  command -v "$cmd" >/dev/null || summary_fail "tools present" "$cmd is not installed (make deps-update)"
-done
-[ "$(id -u)" = 0 ] || summary_fail "runs as root" "the update test needs root (mmdebstrap, overlay mount)"
-
-work=$(mktemp -d /var/tmp/paypoint-update-test.XXXXXX)
-cleanup() {
-  local rc=$?
-  mountpoint -q "$work/root" && umount -l "$work/root"
-  if [ "$rc" -ne 0 ]; then
-    mkdir -p "$repo/test-artifacts/update"
-    cp "$work"/*.log "$repo/test-artifacts/update/" 2>/dev/null
-    echo "# logs kept in test-artifacts/update/"
-  fi
-  rm -rf --one-file-system "$work"
-  echo "# update test took $((SECONDS - started)) s"
-}
-trap cleanup EXIT
+# shellcheck source=../vm/lib.sh
+. "$repo/test/vm/lib.sh"
+vmlib_start "update test" update deps-update qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk mkfs.vfat mcopy rauc mksquashfs \
+  grub-mkimage grub-editenv debugfs openssl node
 
 # The unit's configuration: ports on every guest address (forwarded from the host's loopback only), the
-# admin secret that bundle sticks must carry (run.ts), a short mark-good limit.
+# admin secret that bundle sticks must carry (run.ts), a short mark-good limit, a long session timeout.
 hash=$(printf '%s' 'vm-update-secret' | sha256sum | cut -d' ' -f1)
-cat >"$work/paypoint.toml" <<TOML
-# Written by test/update/update-test.sh
-[api]
-port = 8080
-bind = "0.0.0.0"
-
-[status]
-port = 8081
-bind = "0.0.0.0"
-
-[unit]
-name = "update test"
+{
+  vmlib_unit_toml "update test"
+  cat <<TOML
 admin_secret_sha256 = "$hash"
 
 [update]
 mark_good_timeout_s = 60
+
+# The hawkbit check keeps a session open across a whole installation under TCG (minutes): no inactivity
+# timeout meanwhile.
+[pos]
+session_timeout_s = 1800
 TOML
+} >"$work/paypoint.toml"
 
 t0=$SECONDS
-out=$("$here/make-ab-disks.sh" "$work" 2>&1) || summary_fail "A/B disks made (base root file system with rauc, GRUB, the application)" "$out"
+out=$("$here/make-ab-disks.sh" "$work" 2>&1) || vmlib_fail "A/B disks made (base root file system with rauc, GRUB, the application)" "$out"
 echo "# A/B disks made in $((SECONDS - t0)) s"
 t0=$SECONDS
-out=$("$here/make-bundles.sh" "$work" 2>&1) || summary_fail "bundles made with rauc bundle" "$out"
+out=$("$here/make-bundles.sh" "$work" 2>&1) || vmlib_fail "bundles made with rauc bundle" "$out"
 echo "# bundles made in $((SECONDS - t0)) s"
 cd "$repo" || exit 1
 nice node --import tsx "$here/run.ts" --work "$work" "$@"

@@ -3,7 +3,7 @@
 # built with mmdebstrap, like the boot test's base (test/image/build-rootfs.sh), plus what a real machine
 # needs that a container does not: Debian's kernel (linux-image-amd64; qemu boots its vmlinuz and a small
 # initramfs holding only the virtio disk and ext4 modules), udev, kmod, e2fsprogs (fsck of the data
-# partition at boot), and systemd-networkd for qemu's user-mode network (DHCP).
+# partition at boot), and systemd-networkd for qemu's user-mode network.
 # Node and the application are NOT in the base: test/image/install-app.sh adds them on every run.
 #
 # Usage: build-rootfs.sh   -> prints the path of the base directory (built once, then reused).
@@ -25,9 +25,10 @@ DPKG_OPTS=(
   --dpkgopt='path-exclude=/usr/share/info/*'
 )
 
-# First boot asks nothing (fixed machine ID, hostname, locale, time zone). The read-only root gets tmpfs
-# where systemd and journald write at run time; fstab names partitions by label like the image (.wks
-# --use-label). The initramfs holds only the modules needed to find the root (MODULES=list).
+# First boot asks nothing (fixed machine ID, hostname, locale, time zone); systemd-networkd runs. The
+# fstab and the network's addresses are the disks' own (lib.sh: vmlib_fstab, vmlib_network), written by
+# make-disks.sh and test/update/make-ab-disks.sh over the base. The initramfs holds only the modules
+# needed to find the root (MODULES=list).
 customize() {
   local root=$1 unit
   echo 5e1f0a7c2b9d4e6f8a1b3c5d7e9f0a2c >"$root/etc/machine-id"
@@ -39,18 +40,7 @@ customize() {
               fstrim.timer man-db.timer; do
     ln -sf /dev/null "$root/etc/systemd/system/$unit"
   done
-  cat >"$root/etc/fstab" <<'FSTAB'
-LABEL=rootA        /                  ext4   ro,noatime                                  0 1
-LABEL=boot         /boot              ext4   ro,noatime,nofail                           0 0
-LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec        0 2
-LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec        0 2
-tmpfs              /tmp               tmpfs  mode=1777,nosuid,nodev                      0 0
-tmpfs              /var/tmp           tmpfs  mode=1777,nosuid,nodev                      0 0
-tmpfs              /var/log           tmpfs  mode=0755,nosuid,nodev                      0 0
-tmpfs              /var/lib/systemd   tmpfs  mode=0755,nosuid,nodev                      0 0
-FSTAB
   mkdir -p "$root/etc/systemd/network"
-  printf '[Match]\nName=en* eth*\n[Network]\nDHCP=ipv4\n' >"$root/etc/systemd/network/50-user-net.network"
   ln -sf /usr/lib/systemd/system/systemd-networkd.service \
     "$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
   ln -sf /usr/lib/systemd/system/systemd-networkd.socket \

@@ -15,34 +15,12 @@ set -euo pipefail
 work=${1:?usage: make-disks.sh WORK}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-MiB=$((1024 * 1024))
-# Offsets and sizes in MiB (the .wks sizes, smaller where a VM needs less; rootB as big as rootA).
-BOOT_OFF=1 BOOT_SIZE=64
-ROOTA_OFF=65 ROOTA_SIZE=1536
-ROOTB_OFF=1601 ROOTB_SIZE=1536
-CONFIG_OFF=3137 CONFIG_SIZE=32
-ROOT_DISK=3170
-DATA_OFF=1 DATA_SIZE=256
-DATA_DISK=258
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+DATA_SIZE=256
 
-base=$("$here/build-rootfs.sh")
-kdirs=("$base"/lib/modules/*/)
-kver=$(basename "${kdirs[0]}")
-
-mkdir -p "$work/upper" "$work/ovl-work" "$work/root" "$work/config"
-mount -t overlay overlay -o "lowerdir=$base,upperdir=$work/upper,workdir=$work/ovl-work" "$work/root"
-trap 'umount "$work/root" 2>/dev/null || umount -l "$work/root"' EXIT
-root=$work/root
-
-"$repo/test/image/install-app.sh" "$root" >&2
-
-# Test-only units (never in the image): a shell and the simulation control for the host, on ports
-# forwarded from the host's loopback only.
-for u in "$here"/guest/*.socket "$here"/guest/*.service; do install -m 0644 "$u" "$root/etc/systemd/system/"; done
-install -d "$root/etc/systemd/system/sockets.target.wants"
-for s in "$here"/guest/*.socket; do
-  ln -sf "../$(basename "$s")" "$root/etc/systemd/system/sockets.target.wants/$(basename "$s")"
-done
+vmlib_root "$work"
+vmlib_guest_units "$here"/guest/*.socket "$here"/guest/*.service
 # gpio-sim for this kernel (cached module), its chip set up before the daemon starts, and the pulse
 # player that drives its lines with the board's timings (a static binary: the guest has no compiler).
 ko=$("$here/build-gpio-sim.sh" "$kver")
@@ -62,57 +40,21 @@ printf '[Service]\nTimeoutStartSec=10min\n' >"$root/etc/systemd/system/paypoint.
 # systemd pets the hardware watchdog as on the image (the image's own system.conf.d file).
 install -D -m 0644 "$repo/yocto-layer/recipes-core/systemd/systemd-conf/10-paypoint-watchdog.conf" \
   "$root/usr/lib/systemd/system.conf.d/10-paypoint-watchdog.conf"
-# The read-only root: fstab by label, tmpfs where systemd writes at run time. Boot is FAT as on the card.
+# The read-only root; boot is FAT as on the card, not mounted.
 # The data and config partitions may be waited for longer than systemd's 90 s default: on a busy host a
 # TCG guest's udev can announce them late, and a missed wait ends the boot in emergency mode (seen twice
 # at a load average of 20+ on this 2-core machine; which unit failed was not recorded then).
-cat >"$root/etc/fstab" <<'FSTAB'
-LABEL=rootA        /                  ext4   ro,noatime                                  0 0
-LABEL=BOOT         /boot              vfat   ro,noatime,noauto                           0 0
-LABEL=data         /var/lib/paypoint  ext4   defaults,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=10min 0 2
-LABEL=config       /etc/paypoint      ext4   defaults,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=10min 0 2
-tmpfs              /tmp               tmpfs  mode=1777,nosuid,nodev                      0 0
-tmpfs              /var/tmp           tmpfs  mode=1777,nosuid,nodev                      0 0
-tmpfs              /var/log           tmpfs  mode=0755,nosuid,nodev                      0 0
-tmpfs              /var/lib/systemd   tmpfs  mode=0755,nosuid,nodev                      0 0
-FSTAB
-# qemu's user-mode network has fixed addresses: a static configuration starts faster than DHCP.
-printf '[Match]\nName=en* eth*\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\n' \
-  >"$root/etc/systemd/network/50-user-net.network"
+vmlib_fstab LABEL=rootA 'ro,noatime,noauto                           0 0' ',x-systemd.device-timeout=10min'
+vmlib_network
 # The reports check's second network (its own qemu user net, cut with set_link): its NIC by MAC, no gateway.
 printf '[Match]\nMACAddress=52:54:00:12:35:99\n[Network]\nAddress=10.0.3.15/24\n' \
   >"$root/etc/systemd/network/10-vm-reports-net.network"
-# Extra unit settings for a test (watchdog, ...) come from the caller in WORK/dropins/UNIT.d/*.conf.
-if [ -d "$work/dropins" ]; then cp -a "$work/dropins/." "$root/etc/systemd/system/"; fi
+vmlib_config "$work"
 
-# The config partition's content: what the image's config partition holds at first boot.
-install -d -m 0750 "$work/config"
-if [ -f "$work/paypoint.toml" ]; then
-  install -m 0640 "$work/paypoint.toml" "$work/config/paypoint.toml"
-fi
-gid=$(awk -F: '$1 == "paypoint" { print $3 }' "$root/etc/group")
-chown -R "0:$gid" "$work/config"
-
-rm -f "$work/root.img" "$work/data.img"
-truncate -s $((ROOT_DISK * MiB)) "$work/root.img"
-sfdisk --quiet "$work/root.img" <<EOF
-label: gpt
-start=$((BOOT_OFF * 2048)), size=$((BOOT_SIZE * 2048)), type=uefi, name=boot
-start=$((ROOTA_OFF * 2048)), size=$((ROOTA_SIZE * 2048)), type=linux, name=rootA
-start=$((ROOTB_OFF * 2048)), size=$((ROOTB_SIZE * 2048)), type=linux, name=rootB
-start=$((CONFIG_OFF * 2048)), size=$((CONFIG_SIZE * 2048)), type=linux, name=config
-EOF
-mkfs.vfat -F 16 -n BOOT --offset $((BOOT_OFF * 2048)) "$work/root.img" $((BOOT_SIZE * 1024)) >/dev/null
+vmlib_root_disk "$work"
 mcopy -i "$work/root.img@@$((BOOT_OFF * MiB))" "$base/boot/vmlinuz-$kver" "$base/boot/initrd.img-$kver" ::/
-mkfs.ext4 -q -F -L rootA -E offset=$((ROOTA_OFF * MiB)) -d "$root" "$work/root.img" $((ROOTA_SIZE * 1024))k
-mkfs.ext4 -q -F -L config -E offset=$((CONFIG_OFF * MiB)) -d "$work/config" "$work/root.img" $((CONFIG_SIZE * 1024))k
-
-truncate -s $((DATA_DISK * MiB)) "$work/data.img"
-sfdisk --quiet "$work/data.img" <<EOF
-label: gpt
-start=$((DATA_OFF * 2048)), size=$((DATA_SIZE * 2048)), type=linux, name=data
-EOF
-mkfs.ext4 -q -F -L data -E offset=$((DATA_OFF * MiB)) "$work/data.img" $((DATA_SIZE * 1024))k
+vmlib_root_fs "$work"
+vmlib_data_disk "$work" "$DATA_SIZE"
 
 cp --sparse=always "$work/data.img" "$work/data-empty.img"
 cp "$base/boot/vmlinuz-$kver" "$work/vmlinuz"

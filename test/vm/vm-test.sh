@@ -12,55 +12,16 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-started=$SECONDS
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+vmlib_start "vm test" vm deps-vm qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk mkfs.vfat mcopy python3 node
 
-summary_fail() {
-  echo "not ok 1 - $1"
-  shift
-  for l in "$@"; do echo "  # $l"; done
-  echo "1..1"
-  echo "vm test: 0 passed, 1 failed"
-  exit 1
-}
-
-for cmd in qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk mkfs.vfat mcopy python3 node; do
-  command -v "$cmd" >/dev/null || summary_fail "tools present" "$cmd is not installed (make deps-vm)"
-done
-[ "$(id -u)" = 0 ] || summary_fail "runs as root" "the VM test needs root (mmdebstrap, overlay mount)"
-
-work=$(mktemp -d /var/tmp/paypoint-vm-test.XXXXXX)
-cleanup() {
-  local rc=$?
-  mountpoint -q "$work/root" && umount -l "$work/root"
-  if [ "$rc" -ne 0 ]; then
-    mkdir -p "$repo/test-artifacts/vm"
-    cp "$work"/*.log "$repo/test-artifacts/vm/" 2>/dev/null
-    echo "# logs kept in test-artifacts/vm/"
-  fi
-  rm -rf --one-file-system "$work"
-  echo "# vm test took $((SECONDS - started)) s"
-}
-trap cleanup EXIT
-
-# The daemon's configuration on the config partition: SOAP and the status page on every address of the
-# guest (qemu forwards them from the host's loopback only); simulated devices (the default).
-cat >"$work/paypoint.toml" <<'TOML'
-# Written by test/vm/vm-test.sh
-[api]
-port = 8080
-bind = "0.0.0.0"
-
-[status]
-port = 8081
-bind = "0.0.0.0"
-
-[unit]
-name = "vm test"
-TOML
+# The daemon's configuration on the config partition; simulated devices (the default).
+vmlib_unit_toml "vm test" >"$work/paypoint.toml"
 
 t0=$SECONDS
 if ! out=$("$here/make-disks.sh" "$work" 2>&1); then
-  summary_fail "disks made (base root file system, application installed by test/image/install-app.sh)" "$out"
+  vmlib_fail "disks made (base root file system, application installed by test/image/install-app.sh)" "$out"
 fi
 echo "# disks made in $((SECONDS - t0)) s (base root file system cached in ${PAYPOINT_VM_CACHE:-/var/cache/paypoint-vm-test})"
 cd "$repo" || exit 1

@@ -204,7 +204,7 @@ if [ -f "$envs/paypoint-bootfs.env" ]; then
   done < <(sed -n 's/^dtoverlay=\([^,]*\).*/\1/p' "$project/board/config.txt")
 fi
 if [ -f "$envs/paypoint.env" ]; then
-  for unit in paypoint.service paypoint-update-mark-good.service paypoint-hawkbit-config.service; do
+  for unit in paypoint.service paypoint-update-mark-good.service paypoint-hawkbit-config.service paypoint-update-watch.service; do
     expect paypoint SYSTEMD_SERVICE:paypoint has "$unit" "enabled unit"
   done
   expect paypoint SYSTEMD_AUTO_ENABLE:paypoint is enable "enabled unit"

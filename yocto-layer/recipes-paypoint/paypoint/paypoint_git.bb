@@ -56,9 +56,10 @@ do_install:append() {
 
 # Enabled at boot; paypoint-usb-import@.service is started by 99-paypoint-usb.rules, never enabled.
 # paypoint-update-mark-good marks the booted A/B slot good once the unit is healthy (or bad, and reboots);
-# paypoint-hawkbit-config writes rauc-hawkbit-updater's file only when hawkBit is on (docs/appliance.md,
-# "Updates (daemon side)").
-SYSTEMD_SERVICE:${PN} = "paypoint.service paypoint-update-mark-good.service paypoint-hawkbit-config.service"
+# paypoint-hawkbit-config writes rauc-hawkbit-updater's file only when hawkBit is on; paypoint-update-watch
+# reboots into an update installed through RAUC by another client (hawkBit) once no payment is in progress
+# (docs/appliance.md, "Updates (daemon side)").
+SYSTEMD_SERVICE:${PN} = "paypoint.service paypoint-update-mark-good.service paypoint-hawkbit-config.service paypoint-update-watch.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 
 # The data directory's lock is flock(1) on the daemon's own descriptor (src/services/store/data-dir-lock.ts):
