@@ -63,9 +63,12 @@ deps-npm: node_modules/.deps-stamp
 # process, one byte a character only if every character is ASCII (comments included, which only
 # minifying drops): 6.5 MiB as written before, 2.2 MiB so (bench/README.md, "Where memory goes").
 # Stacks are read through dist/paypoint.js.map.
+# --alias axios, axios-ntlm: node-soap loads them but the Register client never uses them (its own libcurl
+# client): ~5 MiB of a field unit's memory (src/services/reports/soap-axios-absent.ts).
 BUNDLE_FLAGS := --bundle --platform=node --format=esm --target=node20 --sourcemap --minify-whitespace --charset=ascii --log-level=warning \
 	--external:serialport --external:@serialport/* --external:onoff --external:i2c-bus --external:unix-dgram \
 	--external:node-libcurl \
+	--alias:axios=./src/services/reports/soap-axios-absent.ts --alias:axios-ntlm=./src/services/reports/soap-axios-absent.ts \
 	"--banner:js=import { createRequire as __ppCreateRequire } from 'node:module'; const require = __ppCreateRequire(import.meta.url);"
 
 # The one compile step of `make build` (into dist/) and `make install` (into the installed package), in

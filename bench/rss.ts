@@ -57,7 +57,7 @@ export async function run(opts: { soak?: boolean } = {}): Promise<Figure[]> {
   }
 
   // A unit in the field has a processing server, and so loads the Register client (node-soap over
-  // node-libcurl: libcurl, GnuTLS, OpenSSL) at start: its idle RSS, reported beside the target's.
+  // node-libcurl: libcurl and the libraries it links) at start: its idle RSS, against the same target.
   const field = await startBenchDaemon(undefined, '[processing]\nurl = "https://127.0.0.1:9/"\n');
   let fieldIdle: number;
   try {
@@ -95,7 +95,8 @@ export async function run(opts: { soak?: boolean } = {}): Promise<Figure[]> {
     { name: 'RSS idle', value: idle, unit: 'MiB', baseline: null, target: '< 80 MB', ratio: (idle * 1.048576) / 80, met: idle * 1.048576 < 80 },
     { name: `RSS after ${TOTAL.toLocaleString('en')} requests`, value: after, unit: 'MiB', baseline: { name: 'bare node:http after the same count', value: bareAfter }, target: '< 80 MB', ratio: (after * 1.048576) / 80, met: peak * 1.048576 < 80 },
     { name: `RSS growth over the last ${(TOTAL / 2).toLocaleString('en')} (median of the last quarter minus median of the quarter before)`, value: growth, unit: 'MiB', baseline: null, target: 'no growth (<= 1 MiB noise)', ratio: null, met: growth <= 1 },
-    { name: 'RSS idle with a processing server configured (the Register client loaded; 80 MB = 76.3 MiB)', value: fieldIdle, unit: 'MiB', baseline: null, target: '(reported)', ratio: (fieldIdle * 1.048576) / 80, met: true },
+    // A field unit always has a processing server: this is the idle figure that counts on a kiosk.
+    { name: 'RSS idle with a processing server configured (the Register client loaded, as on every field unit)', value: fieldIdle, unit: 'MiB', baseline: null, target: '< 80 MB', ratio: (fieldIdle * 1.048576) / 80, met: fieldIdle * 1.048576 < 80 },
     // Garbage the heap ceiling collects early costs CPU instead of RSS: a parse that fills the old
     // generation shows here, not in the RSS figures (bench/README.md, "Where memory goes").
     { name: 'CPU per request of the mix (user + system)', value: mixCpuUs, unit: 'us', baseline: { name: 'bare node:http, same count', value: bareCpuUs }, target: '(reported)', ratio: mixCpuUs / bareCpuUs, met: true },

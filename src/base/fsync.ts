@@ -1,5 +1,5 @@
 /** The fsync primitives every durable write goes through (docs/design.md, "No money is lost"). */
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Flushes a file's data to the device. An fdatasync on any descriptor of the file flushes it. */
@@ -44,7 +44,7 @@ export async function appendDurable(path: string, data: string | Uint8Array): Pr
   let created = false;
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(path, 'wx', 0o600);
+    fh = await fsp.open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND, 0o600);
     created = true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -67,6 +67,8 @@ export async function appendDurable(path: string, data: string | Uint8Array): Pr
  */
 export class DurableAppender {
   private fh: fsp.FileHandle | null = null;
+  /** The open in progress: appends that arrive meanwhile share it (one descriptor, never two). */
+  private opening: Promise<fsp.FileHandle> | null = null;
   private bytes = 0;
 
   constructor(
@@ -74,12 +76,19 @@ export class DurableAppender {
     private readonly mode = 0o600,
   ) {}
 
-  private async open(): Promise<fsp.FileHandle> {
-    if (this.fh) return this.fh;
+  private open(): Promise<fsp.FileHandle> {
+    if (this.fh) return Promise.resolve(this.fh);
+    this.opening ??= this.openNow().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  private async openNow(): Promise<fsp.FileHandle> {
     let created = false;
     let fh: fsp.FileHandle;
     try {
-      fh = await fsp.open(this.path, 'wx', this.mode);
+      // O_APPEND on the new file too ('wx' alone writes at the descriptor's own offset): every write
+      // lands at the end, whoever else appends.
+      fh = await fsp.open(this.path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND, this.mode);
       created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

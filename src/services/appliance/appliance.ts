@@ -20,7 +20,7 @@ import type { CashService } from '../cash/cash-service.js';
 import { cashActions } from '../status/cash-actions.js';
 import { IMPORT_RESULT_SHOWN_MS, readImportMarker, type ImportMarker } from '../usb-import/result-marker.js';
 import { probeClock, type ClockProbeOptions, type ClockState } from '../clock/clock.js';
-import { flagUnsynced, readUnsyncedIds } from '../clock/clock-flags.js';
+import { closeUnsyncedFlags, flagUnsynced, readUnsyncedIds } from '../clock/clock-flags.js';
 import { HealthMonitor, type HealthState } from '../health/health.js';
 import { SystemdNotifier } from './notify.js';
 import { bootedSlot, Rauc } from '../update/rauc.js';
@@ -110,12 +110,13 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
   };
   const refreshStore = async () => {
     outbox = await outboxSummary(store);
-    const recent = await store.recent(200);
-    const unattributed = await store.unattributed();
-    // Settled cases no longer need a person: only open ones ask for attention.
-    restOwed = host.cases
-      ? host.cases.cases().open.some((c) => c.kind !== 'card')
-      : recent.some((s) => (s.payout?.rest ?? 0) > 0) || unattributed.some((u) => u.rest > 0);
+    // Settled cases no longer need a person: only open ones ask for attention. The daemon always has the
+    // case monitor; without it (tests) the recent sessions are read, a query over the whole store that
+    // runs after every finished session and so is not made when it is not needed.
+    const cases = host.cases;
+    restOwed = cases
+      ? cases.cases().open.some((c) => c.kind !== 'card')
+      : (await store.recent(200)).some((s) => (s.payout?.rest ?? 0) > 0) || (await store.unattributed()).some((u) => u.rest > 0);
     lastImport = readImportMarker(dataDir);
     lastUpdate = readUpdateMarker(dataDir);
   };
@@ -267,6 +268,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       await status?.stop();
       led?.stop();
       notifier.close();
+      await closeUnsyncedFlags(dataDir);
     },
   };
 }

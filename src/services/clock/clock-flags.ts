@@ -5,12 +5,31 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendDurable } from '../../base/fsync.js';
+import { DurableAppender } from '../../base/fsync.js';
 
 export const CLOCK_FLAGS_FILE = 'clock-unsynced.jsonl';
 
+/**
+ * One descriptor kept open per file (nothing ever replaces it): each flag is one write and one
+ * fdatasync. Opening, probing and closing it for every finished session took five system calls and
+ * four thread-pool round trips, right when the next Pay may be waiting (bench/README.md, "Where the
+ * time goes").
+ */
+const appenders = new Map<string, DurableAppender>();
+
 export async function flagUnsynced(dataDir: string, entry: { _id: string; uid: string; finishedAt: number | null }): Promise<void> {
-  await appendDurable(join(dataDir, CLOCK_FLAGS_FILE), JSON.stringify(entry) + '\n');
+  const path = join(dataDir, CLOCK_FLAGS_FILE);
+  let a = appenders.get(path);
+  if (!a) appenders.set(path, (a = new DurableAppender(path)));
+  await a.append(JSON.stringify(entry) + '\n');
+}
+
+/** Closes the kept-open descriptor of this data directory's flags file (the daemon's stop). */
+export async function closeUnsyncedFlags(dataDir: string): Promise<void> {
+  const path = join(dataDir, CLOCK_FLAGS_FILE);
+  const a = appenders.get(path);
+  appenders.delete(path);
+  await a?.close();
 }
 
 /** Session ids finished on an unsynchronised clock. */

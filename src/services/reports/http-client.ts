@@ -16,8 +16,28 @@ import { classifyCurlCode, type OutcomeClass } from './outcome.js';
 
 // node-libcurl is CommonJS with a native addon; loaded the CommonJS way so ESM interop stays simple.
 const require = createRequire(import.meta.url);
-const libcurl = require('node-libcurl') as typeof import('node-libcurl');
+const libcurl = loadLibcurl();
 type CurlHandle = InstanceType<typeof libcurl.Curl>;
+
+/**
+ * Debian's libcurl does TLS with OpenSSL, but links GnuTLS too (through librtmp and libldap, protocols
+ * the handle never allows: PROTOCOLS below), and GnuTLS initialises itself when it is loaded (p11-kit
+ * modules, its priority tables): ~0.7 MiB of a field unit's memory for a library no transfer uses
+ * (bench/README.md, "Where memory goes"). GNUTLS_NO_IMPLICIT_INIT=1 (read by libgnutls's load-time
+ * constructor; the name is in the library's strings, its effect measured, not checked against GnuTLS's
+ * source) skips that. No GnuTLS code is reached: the handle allows HTTP and HTTPS only (PROTOCOLS), which
+ * libcurl does over OpenSSL. Set only while the addon loads, so child processes do not inherit it.
+ */
+function loadLibcurl(): typeof import('node-libcurl') {
+  const before = process.env.GNUTLS_NO_IMPLICIT_INIT;
+  process.env.GNUTLS_NO_IMPLICIT_INIT = '1';
+  try {
+    return require('node-libcurl') as typeof import('node-libcurl');
+  } finally {
+    if (before === undefined) delete process.env.GNUTLS_NO_IMPLICIT_INIT;
+    else process.env.GNUTLS_NO_IMPLICIT_INIT = before;
+  }
+}
 
 export interface CurlHttpOptions {
   connectTimeoutMs: number;

@@ -6,7 +6,12 @@
  */
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import * as soap from 'soap';
+// node-soap's WSDL reader and client only, not its main module: that one also loads the SOAP server, the
+// WS-Security signers (xml-crypto, @xmldom/xmldom, xpath) and their TLS modules, none of which a Register
+// call uses, at ~2 MiB of a field unit's memory (bench/README.md, "Where memory goes").
+import { Client } from 'soap/lib/client.js';
+import type { IOptions } from 'soap/lib/types.js';
+import { WSDL } from 'soap/lib/wsdl/index.js';
 import type { Config } from '../../config/schema.js';
 import { isPayPointError } from '../../errors.js';
 import type { Report } from '../../base/types.js';
@@ -41,10 +46,10 @@ export class RegisterClient {
     const text = processingWsdl(cfg.namespace, cfg.service);
     const port = soap11Port(wsdlShape(text), cfg.service);
     if (!port) throw new Error('shipped processing WSDL has no SOAP 1.1 port');
-    const options = { httpClient: http, disableCache: true, endpoint } as soap.IOptions;
-    const wsdl = new soap.WSDL(text, 'processing.wsdl', options);
+    const options = { httpClient: http, disableCache: true, endpoint } as IOptions;
+    const wsdl = new WSDL(text, 'processing.wsdl', options);
     await new Promise<void>((res, rej) => wsdl.onReady((err) => (err ? rej(err) : res())));
-    const client = new soap.Client(wsdl, endpoint, options);
+    const client = new Client(wsdl, endpoint, options);
     client.setEndpoint(endpoint);
     // soapAction comes from the SOAP 1.1 binding: "<ns>#<service>:Register", as 1C publishes it.
     // 1C publishes a SOAP 1.1 and a SOAP 1.2 port; node-soap would bind the last (docs/design.md, "SOAP (node-soap)"), so the

@@ -329,8 +329,16 @@ export class SessionStore {
     return (await this.ds.db.find({ kind: 'session' }).sort({ createdAt: -1 }).limit(limit)) as StoredSession[];
   }
 
+  /**
+   * Sessions whose report waits, oldest queued first. From the live index, not a query through nedb: a
+   * query copies every document of the day to match it, and the status refresh asks after every finished
+   * session, while the next Pay may already be waiting (bench/README.md, "Where the time goes"). Copies,
+   * as nedb's were: the caller may keep or change them.
+   */
   async pendingReports(): Promise<StoredSession[]> {
-    return (await this.ds.db.find({ kind: 'session', 'outbox.state': 'pending' }).sort({ 'outbox.queuedAt': 1, _id: 1 })) as StoredSession[];
+    const out: StoredSession[] = [];
+    for (const d of this.live.values()) if (d.outbox?.state === 'pending') out.push(structuredClone(d));
+    return out.sort((a, b) => a.outbox!.queuedAt - b.outbox!.queuedAt || cmp(a._id, b._id));
   }
 
   async setOutbox(id: string, outbox: OutboxState): Promise<void> {
@@ -363,8 +371,9 @@ export class SessionStore {
     });
   }
 
+  /** Unattributed credits, oldest first: from the index kept beside the store (copies), like pendingReports. */
   async unattributed(): Promise<UnattributedCredit[]> {
-    return (await this.ds.db.find({ kind: 'unattributed' }).sort({ at: 1 })) as UnattributedCredit[];
+    return [...this.credits.values()].map((u) => structuredClone(u)).sort((a, b) => a.at - b.at || cmp(a._id, b._id));
   }
 
   /** The live store's sessions, credits and cash records as last stored (for the totals; no query). */
@@ -468,4 +477,8 @@ export class SessionStore {
     if (moved > 0) await this.ds.compact();
     return moved;
   }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
