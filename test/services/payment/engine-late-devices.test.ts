@@ -1,6 +1,6 @@
 /**
- * The payment engine with cash devices that could not be opened (README.md, "Devices that cannot be
- * opened"; their stand-ins from src/drivers/late/): card without cash. Pay is accepted because the card
+ * The payment engine with cash devices that could not be opened
+ * (README.md, "Devices that cannot be opened"; their stand-ins from src/drivers/late/): card without cash. Pay is accepted because the card
  * can take money (contract 1: -2 only with no means of payment in working order), the card is offered,
  * the acceptors are not opened (they are not there), and an approval pays. When the validator joins
  * later, the next session takes cash.
