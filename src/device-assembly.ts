@@ -200,7 +200,7 @@ export async function cassetteCapacity(config: Config, log: Logger): Promise<num
   }
 }
 
-/** The profile's devices set to "board", on real hardware: each opened late if it cannot be opened now. */
+/** The board profile with only the devices the configuration sets to "board". */
 async function boardProfile(config: Config): Promise<BoardProfile> {
   const dev = config.devices;
   const { loadBoardProfile } = await import('./drivers/board/profile.js');
