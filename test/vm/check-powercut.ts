@@ -229,6 +229,16 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
     }
   };
 
+  /** What systemd and the daemon's journal say of this boot, for a failure's message. */
+  const daemonState = (): Promise<string> =>
+    vm
+      .shell(
+        'systemctl is-system-running; systemctl --failed --no-legend; systemctl show paypoint -p NRestarts -p ActiveState -p ExecMainStartTimestampMonotonic; ' +
+          'journalctl -b -u paypoint -n 25 --no-pager -o cat',
+        60_000,
+      )
+      .catch((e: Error) => `guest shell: ${e.message}`);
+
   let readyFailures = 0;
   for (let cut = 0; cut <= o.cuts; cut++) {
     const last = cut === o.cuts; // one more boot after the last cut: verified, then stopped cleanly
@@ -247,9 +257,7 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
     }
     if (!(await vm.waitReady(o.readyTimeoutMs ?? 480_000))) {
       readyFailures++;
-      const state = await vm
-        .shell('systemctl is-system-running; systemctl --failed --no-legend; systemctl status paypoint --no-pager -n 0; journalctl -b -u paypoint -n 25 --no-pager -o cat', 60_000)
-        .catch((e: Error) => `guest shell: ${e.message}`);
+      const state = await daemonState();
       problems.push(
         `boot ${cut}: the daemon did not become ready in ${((Date.now() - t0) / 1000).toFixed(0)} s (store did not load?)`,
         state,
@@ -266,7 +274,8 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
       await vm.cut();
       break;
     }
-    const found = await verify(cut);
+    // A transport error here (the daemon closing a connection, a restart) is a finding to explain, not a crash.
+    const found = await verify(cut).catch(async (e: Error) => [`after cut ${cut} (seed ${o.seed}): checking failed: ${e.message}`, await daemonState()]);
     problems.push(...found);
     if (found.length) {
       await vm.cut();
@@ -292,7 +301,7 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
       }
     }
     if (error) {
-      problems.push(`payments failed before the cut ${cut + 1}: ${(error as Error).message}`);
+      problems.push(`payments failed before the cut ${cut + 1}: ${(error as Error).message}`, await daemonState());
       await vm.cut();
       await o.afterCut?.();
       break;
