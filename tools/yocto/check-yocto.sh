@@ -283,8 +283,13 @@ for f in local.conf bblayers.conf; do
   rm -f "$ycl/$f.new"
 done
 save_build=$build; build=$ycl
+# meta-rauc's world needs the layers it recommends (LAYERRECOMMENDS_rauc: meta-python, meta-filesystems,
+# which depends on meta-networking): without them its casync recipe finds no 'fuse' and the world
+# signatures fail to generate (seen). The image itself does not build casync.
 bb yocto-check-layer yocto-check-layer --no-auto-dependency \
-  --dependency "$layers/meta-openembedded/meta-oe" "$layers/meta-raspberrypi" "$layers/meta-rauc" -- "$project/yocto-layer"
+  --dependency "$layers/meta-openembedded/meta-oe" "$layers/meta-openembedded/meta-python" \
+  "$layers/meta-openembedded/meta-networking" "$layers/meta-openembedded/meta-filesystems" \
+  "$layers/meta-raspberrypi" "$layers/meta-rauc" -- "$project/yocto-layer"
 status=$?; build=$save_build
 # Each test with its result ("test_parse: ok"), then the summary line of each layer.
 awk '/^INFO: (test_|setUpClass)/ { name = $2; next }
