@@ -260,7 +260,9 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
           `hopper: every payout stored exactly as the coin-out lines carried it, per hopper, and paid in full (${coins} coins, ${Object.keys(out).length} hoppers)`,
           problems.length === 0 && coins > 0,
           ...problems,
-          ...(problems.length > 0 ? ['the daemon on its hoppers:', await vm.shell("journalctl -u paypoint -o cat --no-pager | grep -E 'hopper' | tail -n 25")] : []),
+          ...(problems.length > 0
+            ? ['the daemon on its hoppers:', (await vm.shell("journalctl -u paypoint -o cat --no-pager | grep -E 'hopper' | tail -n 25")).trim() || '(no stray, late, wrong-width or short-payout line in its log)']
+            : []),
         );
         const olatb = await stub.get(OLATB);
         check('hopper: every motor is off after the payouts (OLATB bits 1-4 = 0)', (olatb & 0x1e) === 0, `OLATB ${hex(olatb)}`);
