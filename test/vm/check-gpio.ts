@@ -32,8 +32,8 @@ const DECODER = { minPulseMs: 20, maxPulseMs: 120, minGapMs: 5, trainEndMs: 200,
 const COUNTS = [1, 2, 5, 10];
 const TRACE = '/run/pulse-trace';
 
-/** Credits the pure decoder finds in the player's record ("NS LEVEL" per edge). */
-export function decodeRecord(record: string): number[] {
+/** Credits the pure decoder finds in the player's record ("NS LEVEL" per edge); the coin acceptor's by default. */
+export function decodeRecord(record: string, decoder: ConstructorParameters<typeof PulseDecoder>[0] = DECODER): number[] {
   const edges: Edge[] = record
     .trim()
     .split('\n')
@@ -42,7 +42,7 @@ export function decodeRecord(record: string): number[] {
       const [t, v] = l.split(' ');
       return { level: Number(v) as 0 | 1, at: BigInt(t) };
     });
-  const d = new PulseDecoder(DECODER);
+  const d = new PulseDecoder(decoder);
   const out: number[] = [];
   const take = (evs: ReturnType<PulseDecoder['edge']>) => evs.forEach((e) => e.kind === 'credit' && out.push(e.value));
   for (const e of edges) {

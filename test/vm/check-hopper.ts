@@ -25,6 +25,7 @@ import { payXml, pollXml, REPO, returnCode } from '../helpers/daemon.js';
 import { newestByUid, readDatafile } from '../../src/services/store/session-file-reader.js';
 import type { StoredSession } from '../../src/services/store/session-store.js';
 import { sha256Hex } from '../../src/services/usb-import/admin-secret.js';
+import { decodeRecord } from './check-gpio.js';
 import { pollUntil, waitIdle, withDaemonConfig } from './daemon-config.js';
 import { hex, i2cStub, MCP_ADDRESS, pressLine, simPull } from './guest-lines.js';
 import { check, expect, note } from './tap.js';
@@ -33,6 +34,9 @@ import { sleep, type Vm } from './vm.js';
 const PROFILE = '/etc/paypoint/vm-hopper-profile.json';
 const TRACE = '/run/hopper-trace';
 const PLAYER_OUT = '/run/hopper-player.out';
+const ERROR_TRACE = '/run/hopper-error-trace';
+/** The error train timings of the hopper driver (its default: the reference profile gives none), code = pulses. */
+const ERROR_TRAIN = { minPulseMs: 10, maxPulseMs: 200, minGapMs: 3, trainEndMs: 300, values: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [i + 1, i + 1])) };
 const SECRET = 'vm-hopper-secret';
 /** The expander's output latch of port B: the motors of pins 9-12 are its bits 1-4. */
 const OLATB = 0x15;
@@ -208,6 +212,7 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
         const out: Record<string, number> = {};
         const problems: string[] = [];
         const lines: string[] = [];
+        const late: string[] = [];
         const t0 = Date.now();
         const rounds = opts.rounds ?? 3;
         for (let i = 0; i < rounds * 2; i++) {
@@ -249,7 +254,10 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
             ...record.motorRuns.map((r) => `  ${r}`),
           );
           if (!same(stored, wire) || (p?.paid ?? 0) !== total(wire)) problems.push(`${uid}: on the coin-out lines ${show(wire)}, stored ${show(stored)}, paid ${p?.paid ?? 0}`);
-          if (p && (p.paid !== p.due || p.rest !== 0)) problems.push(`${uid}: due ${p.due}, paid ${p.paid}, rest ${p.rest}`);
+          if (p && (p.paid < p.due || p.rest !== 0)) problems.push(`${uid}: due ${p.due}, paid ${p.paid}, rest ${p.rest}`);
+          // A coin started while the motor was still on leaves the hopper and is counted (run-down): more than
+          // due when the motor stopped late, which a loaded TCG machine does (the runs above show it).
+          if (p && p.paid > p.due) late.push(`${uid}: due ${p.due}, paid ${p.paid} (${record.motorRuns.join('; ')})`);
           if (code !== (refund ? 2 : s && s.credited >= amount ? 0 : 2)) problems.push(`${uid}: PayPoll ${code}`);
         }
         await waitIdle(vm, press);
@@ -257,10 +265,12 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
         note(`hopper: ${coins} coins out ${show(out)} in ${rounds * 2} sessions, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         note(lines.join('\n'));
         check(
-          `hopper: every payout stored exactly as the coin-out lines carried it, per hopper, and paid in full (${coins} coins, ${Object.keys(out).length} hoppers)`,
+          `hopper: every payout stored exactly as the coin-out lines carried it, per hopper, and paid in full (${coins} coins, ${Object.keys(out).length} hoppers, ${late.length} with run-down coins)`,
           problems.length === 0 && coins > 0,
           ...problems,
-          ...(problems.length > 0 ? ['the daemon on its hoppers:', await vm.shell("journalctl -u paypoint -o cat --no-pager | grep -E 'hopper' | tail -n 25")] : []),
+          ...(problems.length > 0
+            ? ['the daemon on its hoppers:', (await vm.shell("journalctl -u paypoint -o cat --no-pager | grep -E 'hopper' | tail -n 25")).trim() || '(no stray, late, wrong-width or short-payout line in its log)']
+            : []),
         );
         const olatb = await stub.get(OLATB);
         check('hopper: every motor is off after the payouts (OLATB bits 1-4 = 0)', (olatb & 0x1e) === 0, `OLATB ${hex(olatb)}`);
@@ -271,13 +281,18 @@ export async function checkHopper(vm: Vm, opts: { seed: number; rounds?: number 
           same(diff(filled.cash.inventory.hoppers, after.cash.inventory.hoppers), down) && same(diff(levels(filled), levels(after)), down),
           `inventory ${show(filled.cash.inventory.hoppers)} -> ${show(after.cash.inventory.hoppers)}; levels ${show(levels(filled))} -> ${show(levels(after))}; on the lines ${show(out)}`,
         );
+        if (late.length > 0) note(`hopper: payouts over what was due by coins counted in the run-down (the motor stopped late):\n${late.join('\n')}`);
         if (record.stretched.length > 0) note(`hopper: pulses the machine's stalls stretched beyond the profile's coin-out window:\n${record.stretched.join('\n')}`);
         check('hopper: at most a fifth of the coin-out pulses were stretched by the machine', record.stretched.length <= (coins + record.stretched.length) / 5, ...record.stretched);
 
-        // The error line: a code train (3 pulses of 50 ms) on the 1 RUB hopper's error line while idle.
+        // The error line: a code train (3 pulses of 50 ms) on the 1 RUB hopper's error line while idle. The
+        // code expected is the one the line carried (the player's record, decoded with the driver's error
+        // train timings), which a stalled machine can make other than 3.
         const h = hoppers.find((x) => x.error !== null)!;
-        await vm.shell(`pulse-player ${simPull(h.error!)} 50 50 400 3`);
-        const want = `${h.value}: error code 3`;
+        await vm.shell(`rm -f ${ERROR_TRACE}; PULSE_TRACE=${ERROR_TRACE} pulse-player ${simPull(h.error!)} 50 50 400 3`);
+        const codes = decodeRecord(await vm.shell(`cat ${ERROR_TRACE}`), ERROR_TRAIN);
+        if (codes.length !== 1 || codes[0] !== 3) note(`hopper: the error line carried ${JSON.stringify(codes)} for a train of 3 pulses`);
+        const want = `${h.value}: error code ${codes.at(-1) ?? 3}`;
         let detail = '';
         const end = Date.now() + 30_000;
         while (Date.now() < end) {
