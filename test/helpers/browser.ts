@@ -1,6 +1,7 @@
 /** Debian's Chromium for the browser tests (playwright-core drives it; make deps installs the package). */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO } from './daemon.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -17,4 +18,23 @@ export function chromiumReady(t: { fail(message: string): unknown }): boolean {
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   return true;
+}
+
+/** Chromium for one test, closed (then the daemon stopped) when the test ends. */
+export async function launchChromium(t: { teardown(fn: () => Promise<void>): void }, daemon: { stop(): Promise<unknown> }): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  t.teardown(async () => {
+    await browser.close();
+    await daemon.stop();
+  });
+  return browser;
+}
+
+/** Opens the status page and waits until its live updates run; the page's script errors collect in the array returned. */
+export async function openLive(page: Page, url: string): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.locator('#live[data-live="1"]').waitFor();
+  return errors;
 }

@@ -7,8 +7,8 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromiumReady } from '../../helpers/browser.js';
+import { chromium } from 'playwright-core';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromiumReady, launchChromium, openLive } from '../../helpers/browser.js';
 import { REPO, freePort, payXml, returnCode, simCmd, soapPost, startDaemonProcess, tempDir } from '../../helpers/daemon.js';
 
 
@@ -18,19 +18,9 @@ t.test('the page shows a payment live, in Russian, then in English', async (t) =
   const d = await startDaemonProcess({
     configText: `[unit]\nname = "Магазин №3"\n[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nsysfs_root = "${tempDir('paypoint-noleds-')}"\n`,
   });
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
-  });
-  t.teardown(async () => {
-    await browser.close();
-    await d.stop();
-  });
+  const browser = await launchChromium(t, d);
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${statusPort}/`);
-  await page.locator('#live[data-live="1"]').waitFor();
+  const errors = await openLive(page, `http://127.0.0.1:${statusPort}/`);
   t.equal(await page.locator('[data-t="session"]').textContent(), 'Текущая оплата', 'Russian by default');
   t.equal(await page.locator('#session').textContent(), 'Нет активной оплаты');
   t.equal(await page.locator('#state').textContent(), 'готов');
@@ -69,16 +59,9 @@ t.test('Russian words for devices, their details, uptime and coin counts; an emp
   const d = await startDaemonProcess({
     configText: `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nenabled = false\n[devices.sim]\nhopper_coins = [1000, 500, 100]\nhopper_fill = [1, 0, 3]\n`,
   });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  t.teardown(async () => {
-    await browser.close();
-    await d.stop();
-  });
+  const browser = await launchChromium(t, d);
   const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${statusPort}/?lang=ru`);
-  await page.locator('#live[data-live="1"]').waitFor();
+  const errors = await openLive(page, `http://127.0.0.1:${statusPort}/?lang=ru`);
   const devices = (await page.locator('#devices').textContent()) ?? '';
   t.match(devices, /Монетоприёмник/);
   t.match(devices, /Купюроприёмник/);
@@ -125,10 +108,7 @@ t.test('the cash inventory in the browser: cassette against its capacity, a coll
   t.equal((await simCmd(d, 'coin', '10')).code, 0);
 
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${statusPort}/?lang=ru`);
-  await page.locator('#live[data-live="1"]').waitFor();
+  const errors = await openLive(page, `http://127.0.0.1:${statusPort}/?lang=ru`);
   const inv = page.locator('#inventory');
   await inv.locator('tr.cassette', { hasText: '50,00 ₽ × 2' }).waitFor();
   const text = ((await inv.textContent()) ?? '').replace(/\s/g, ' ');

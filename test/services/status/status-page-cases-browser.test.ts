@@ -7,8 +7,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromiumReady } from '../../helpers/browser.js';
+import { ARTIFACTS, chromiumReady, launchChromium, openLive } from '../../helpers/browser.js';
 import { BIN, freePort, payXml, pollUntil, returnCode, simCmd, soapPost, startDaemonProcess } from '../../helpers/daemon.js';
 
 
@@ -19,16 +18,9 @@ t.test('owed change: open on the page, settled from the command line, totals add
   const d = await startDaemonProcess({
     configText: `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nenabled = false\n[devices.sim]\nhopper_coins = [500]\nhopper_fill = [0]\n`,
   });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  t.teardown(async () => {
-    await browser.close();
-    await d.stop();
-  });
+  const browser = await launchChromium(t, d);
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${statusPort}/?lang=ru`);
-  await page.locator('#live[data-live="1"]').waitFor();
+  const errors = await openLive(page, `http://127.0.0.1:${statusPort}/?lang=ru`);
   t.match(await page.locator('#cases h3').first().textContent(), /^Открытые: 0$/);
 
   t.equal(returnCode((await soapPost(d.url, payXml('owed-1', 500))).body), 0);

@@ -6,8 +6,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromiumReady } from '../../helpers/browser.js';
+import { ARTIFACTS, chromiumReady, launchChromium, openLive } from '../../helpers/browser.js';
 import { freePort, startDaemonProcess, tempDir } from '../../helpers/daemon.js';
 
 t.test('a card terminal that cannot be opened: faulted with E506 and its path, named in the attention box', async (t) => {
@@ -19,16 +18,9 @@ t.test('a card terminal that cannot be opened: faulted with E506 and its path, n
       `[status]\nport = ${statusPort}\nbind = "127.0.0.1"\n[led]\nsysfs_root = "${tempDir('paypoint-noleds-')}"\n` +
       `[devices]\ncard = "vtk"\n[devices.vtk]\ntransport = "serial"\nserial_path = "${tty}"\n`,
   });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  t.teardown(async () => {
-    await browser.close();
-    await d.stop();
-  });
+  const browser = await launchChromium(t, d);
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${statusPort}/`);
-  await page.locator('#live[data-live="1"]').waitFor();
+  const errors = await openLive(page, `http://127.0.0.1:${statusPort}/`);
   const row = page.locator('#devices tr', { hasText: 'E506' });
   await row.waitFor();
   const text = (await row.textContent()) ?? '';
