@@ -124,3 +124,17 @@ t.test('paypoint update watch: a bad --interval is refused', async (t) => {
   const r0 = await cli(['update', 'watch', '--config', u.configPath, '--interval', '0'], tl.env);
   t.equal(r0.code, 2, '0 s refused too');
 });
+
+t.test('raucReason: the reason of a refused rauc install first, without its progress lines', async (t) => {
+  const { raucReason } = await import('../../../src/services/update/rauc.js');
+  // The lines up to "80% ..." as a VM run's result file had them (cut at 400 characters there); the
+  // LastError line as RAUC 1.8's D-Bus client prints it (src/main.c), with src/install.c's mismatch text.
+  const out = [
+    'installing', '  0% Installing', '  0% Determining slot states', ' 20% Determining slot states done.', ' 20% Checking bundle',
+    ' 20% Verifying signature', ' 40% Verifying signature done.', ' 40% Checking bundle done.', ' 40% Checking manifest contents',
+    ' 60% Checking manifest contents done.', ' 60% Determining target install group', ' 80% Determining target install group',
+    "LastError: Compatible mismatch: Expected 'paypoint-vm-x86_64' but bundle manifest has 'some-other-box'",
+  ].join('\n');
+  const r = raucReason({ code: 1, out, err: 'Installing `/var/lib/paypoint/update/incoming.raucb` failed\n', missing: false });
+  t.equal(r, "Compatible mismatch: Expected 'paypoint-vm-x86_64' but bundle manifest has 'some-other-box'; Installing `/var/lib/paypoint/update/incoming.raucb` failed");
+});
