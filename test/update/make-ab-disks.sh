@@ -14,7 +14,7 @@ work=${1:?usage: make-ab-disks.sh WORK}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 vm=$repo/test/vm
-# shellcheck source=../vm/lib.sh
+# shellcheck source=test/vm/lib.sh
 . "$vm/lib.sh"
 DATA_SIZE=1024
 
