@@ -9,7 +9,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../vm/lib.sh
+# shellcheck source=test/vm/lib.sh
 . "$repo/test/vm/lib.sh"
 vmlib_start "update test" update deps-update qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk mkfs.vfat mcopy rauc mksquashfs \
   grub-mkimage grub-editenv debugfs openssl node

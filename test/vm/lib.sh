@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: its variables are used by the scripts that source it
 # Shared steps of the VM test (test/vm: vm-test.sh, make-disks.sh) and the update test (test/update:
 # update-test.sh, make-ab-disks.sh), sourced by them (never run). Both machines have the same disks
 # (laid out like yocto-layer/wic/paypoint-rpi.wks) and the same root: the cached base of build-rootfs.sh

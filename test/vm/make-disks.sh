@@ -15,7 +15,7 @@ set -euo pipefail
 work=${1:?usage: make-disks.sh WORK}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=test/vm/lib.sh
 . "$here/lib.sh"
 DATA_SIZE=256
 

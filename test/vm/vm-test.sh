@@ -12,7 +12,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=test/vm/lib.sh
 . "$here/lib.sh"
 vmlib_start "vm test" vm deps-vm qemu-system-x86_64 mmdebstrap mkfs.ext4 sfdisk mkfs.vfat mcopy python3 node
 

@@ -51,13 +51,21 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult>
   });
 }
 
-/** RAUC's error lines without its "rauc-Message:" progress lines: what goes into a result file. */
+/**
+ * RAUC's error lines without its progress: what goes into a result file. `rauc install` through the
+ * D-Bus service (RAUC 1.8, src/main.c) prints the Operation's value ("installing"), each progress step
+ * as "%3d%% message" and the reason as "LastError: message": the reason goes first, the steps are left
+ * out (with them, a refusal's reason was past the 400 characters kept).
+ */
 export function raucReason(r: RunResult): string {
   const lines = `${r.err}\n${r.out}`
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l !== '' && !/^rauc-Message:/.test(l) && !/^\(rauc:\d+\)/.test(l) && !l.startsWith('{'));
-  return lines.join('; ').slice(0, 400) || `rauc exited with ${r.code}`;
+    .filter((l) => l !== '' && !/^rauc-Message:/.test(l) && !/^\(rauc:\d+\)/.test(l) && !l.startsWith('{'))
+    .filter((l) => !/^\d{1,3}% /.test(l) && !/^(idle|installing)$/.test(l));
+  const last = lines.filter((l) => l.startsWith('LastError: ')).map((l) => l.slice('LastError: '.length));
+  const rest = lines.filter((l) => !l.startsWith('LastError: '));
+  return [...last, ...rest].join('; ').slice(0, 400) || `rauc exited with ${r.code}`;
 }
 
 export function parseRaucStatus(text: string): RaucStatus {
