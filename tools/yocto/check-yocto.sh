@@ -283,13 +283,16 @@ for f in local.conf bblayers.conf; do
   rm -f "$ycl/$f.new"
 done
 save_build=$build; build=$ycl
-# meta-rauc's world needs the layers it recommends (LAYERRECOMMENDS_rauc: meta-python, meta-filesystems,
-# which depends on meta-networking): without them its casync recipe finds no 'fuse' and the world
-# signatures fail to generate (seen). The image itself does not build casync.
+# meta-rauc's world needs a layer it only recommends (LAYERRECOMMENDS_rauc: meta-filesystems, which
+# depends on meta-networking): without it its casync recipe finds no 'fuse' and the world signatures fail
+# to generate (seen). yocto-check-layer follows LAYERDEPENDS only, so it is added as an additional layer,
+# present before and after our layer; its own dependencies come from the --dependency list. The image
+# itself does not build casync.
 bb yocto-check-layer yocto-check-layer --no-auto-dependency \
   --dependency "$layers/meta-openembedded/meta-oe" "$layers/meta-openembedded/meta-python" \
   "$layers/meta-openembedded/meta-networking" "$layers/meta-openembedded/meta-filesystems" \
-  "$layers/meta-raspberrypi" "$layers/meta-rauc" -- "$project/yocto-layer"
+  "$layers/meta-raspberrypi" "$layers/meta-rauc" \
+  --additional-layers "$layers/meta-openembedded/meta-filesystems" -- "$project/yocto-layer"
 status=$?; build=$save_build
 # Each test with its result ("test_parse: ok"), then the summary line of each layer.
 awk '/^INFO: (test_|setUpClass)/ { name = $2; next }
