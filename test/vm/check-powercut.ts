@@ -240,78 +240,84 @@ export async function runPowerCuts(vm: Vm, o: PowerCutOptions): Promise<boolean>
       .catch((e: Error) => `guest shell: ${e.message}`);
 
   let readyFailures = 0;
-  for (let cut = 0; cut <= o.cuts; cut++) {
-    const last = cut === o.cuts; // one more boot after the last cut: verified, then stopped cleanly
-    await o.beforeBoot?.();
-    const t0 = Date.now();
-    await vm.start();
-    if (!last && cut > 0 && rnd() < 0.15) {
-      // A cut while the machine boots (kernel, fsck, journal replay, the store's load and rewrite).
-      const at = 3000 + rnd() * 45_000;
-      await sleep(at);
-      await vm.cut();
-      earlyCuts++;
-      const extra = (await o.afterCut?.()) ?? '';
-      note(`${o.label} cut ${cut + 1}/${o.cuts}: during boot, ${(at / 1000).toFixed(1)} s after power-on ${extra}`);
-      continue;
-    }
-    if (!(await vm.waitReady(o.readyTimeoutMs ?? 480_000))) {
-      readyFailures++;
-      const state = await daemonState();
-      problems.push(
-        `boot ${cut}: the daemon did not become ready in ${((Date.now() - t0) / 1000).toFixed(0)} s (store did not load?)`,
-        state,
-        'console tail:',
-        vm.consoleText().split('\n').slice(-12).join('\n'),
-      );
-      await vm.cut();
-      await o.afterCut?.();
-      break;
-    }
-    const bootS = (Date.now() - t0) / 1000;
-    if (cut === 0 && o.reports && !(await o.reports.configure(vm))) {
-      problems.push('the daemon did not restart with the processing server configured');
-      await vm.cut();
-      break;
-    }
-    // A transport error here (the daemon closing a connection, a restart) is a finding to explain, not a crash.
-    const found = await verify(cut).catch(async (e: Error) => [`after cut ${cut} (seed ${o.seed}): checking failed: ${e.message}`, await daemonState()]);
-    problems.push(...found);
-    if (found.length) {
-      await vm.cut();
-      await o.afterCut?.();
-      break;
-    }
-    if (last) {
-      if (o.reports) problems.push(...(await reportsArrived(vm, o.reports.server, tracked.keys(), (uid) => soapCode(pollXml(uid)))));
-      await vm.stop();
-      note(`${o.label} final boot: ready in ${bootS.toFixed(1)} s, everything acknowledged is there; clean poweroff`);
-      break;
-    }
-    const before = { ...ops };
-    const runFor = 500 + rnd() * 12_000;
-    const deadline = Date.now() + runFor;
-    let error: unknown = null;
-    while (Date.now() < deadline) {
-      try {
-        await step();
-      } catch (e) {
-        error = e;
+  // However the loop ends (a thrown error included), no machine is left running: an orphaned TCG guest
+  // takes a core for hours and skews every timing that runs after it (seen).
+  try {
+    for (let cut = 0; cut <= o.cuts; cut++) {
+      const last = cut === o.cuts; // one more boot after the last cut: verified, then stopped cleanly
+      await o.beforeBoot?.();
+      const t0 = Date.now();
+      await vm.start();
+      if (!last && cut > 0 && rnd() < 0.15) {
+        // A cut while the machine boots (kernel, fsck, journal replay, the store's load and rewrite).
+        const at = 3000 + rnd() * 45_000;
+        await sleep(at);
+        await vm.cut();
+        earlyCuts++;
+        const extra = (await o.afterCut?.()) ?? '';
+        note(`${o.label} cut ${cut + 1}/${o.cuts}: during boot, ${(at / 1000).toFixed(1)} s after power-on ${extra}`);
+        continue;
+      }
+      if (!(await vm.waitReady(o.readyTimeoutMs ?? 480_000))) {
+        readyFailures++;
+        const state = await daemonState();
+        problems.push(
+          `boot ${cut}: the daemon did not become ready in ${((Date.now() - t0) / 1000).toFixed(0)} s (store did not load?)`,
+          state,
+          'console tail:',
+          vm.consoleText().split('\n').slice(-12).join('\n'),
+        );
+        await vm.cut();
+        await o.afterCut?.();
         break;
       }
-    }
-    if (error) {
-      problems.push(`payments failed before the cut ${cut + 1}: ${(error as Error).message}`, await daemonState());
+      const bootS = (Date.now() - t0) / 1000;
+      if (cut === 0 && o.reports && !(await o.reports.configure(vm))) {
+        problems.push('the daemon did not restart with the processing server configured');
+        await vm.cut();
+        break;
+      }
+      // A transport error here (the daemon closing a connection, a restart) is a finding to explain, not a crash.
+      const found = await verify(cut).catch(async (e: Error) => [`after cut ${cut} (seed ${o.seed}): checking failed: ${e.message}`, await daemonState()]);
+      problems.push(...found);
+      if (found.length) {
+        await vm.cut();
+        await o.afterCut?.();
+        break;
+      }
+      if (last) {
+        if (o.reports) problems.push(...(await reportsArrived(vm, o.reports.server, tracked.keys(), (uid) => soapCode(pollXml(uid)))));
+        await vm.stop();
+        note(`${o.label} final boot: ready in ${bootS.toFixed(1)} s, everything acknowledged is there; clean poweroff`);
+        break;
+      }
+      const before = { ...ops };
+      const runFor = 500 + rnd() * 12_000;
+      const deadline = Date.now() + runFor;
+      let error: unknown = null;
+      while (Date.now() < deadline) {
+        try {
+          await step();
+        } catch (e) {
+          error = e;
+          break;
+        }
+      }
+      if (error) {
+        problems.push(`payments failed before the cut ${cut + 1}: ${(error as Error).message}`, await daemonState());
+        await vm.cut();
+        await o.afterCut?.();
+        break;
+      }
       await vm.cut();
-      await o.afterCut?.();
-      break;
+      const extra = (await o.afterCut?.()) ?? '';
+      note(
+        `${o.label} cut ${cut + 1}/${o.cuts}: ready ${bootS.toFixed(1)} s after power-on, cut after ${(runFor / 1000).toFixed(1)} s of payments: ` +
+          `+${ops.pay0 - before.pay0} Pay, +${ops.credits - before.credits} credits, +${ops.cards - before.cards} cards, +${ops.cancels - before.cancels} cancels acknowledged ${extra}`,
+      );
     }
-    await vm.cut();
-    const extra = (await o.afterCut?.()) ?? '';
-    note(
-      `${o.label} cut ${cut + 1}/${o.cuts}: ready ${bootS.toFixed(1)} s after power-on, cut after ${(runFor / 1000).toFixed(1)} s of payments: ` +
-        `+${ops.pay0 - before.pay0} Pay, +${ops.credits - before.credits} credits, +${ops.cards - before.cards} cards, +${ops.cancels - before.cancels} cancels acknowledged ${extra}`,
-    );
+  } finally {
+    if (vm.alive()) await vm.cut();
   }
   note(
     `${o.label}: ${o.cuts} cuts (${earlyCuts} during boot) in ${((Date.now() - started) / 1000).toFixed(0)} s; acknowledged in all: ` +
