@@ -27,7 +27,7 @@ const { values } = parseArgs({
     // Not in the default set: hwwatchdog (a reboot of the machine, ~2-3 min more than CI's budget allows).
     // gpio is: CI runs the VM test on an otherwise idle machine, where its 200 coins are exact (on a loaded
     // host the machine can stretch pulses: test/vm/README.md, "GPIO timing under TCG").
-    checks: { type: 'string', default: 'boot,watchdog,gpio,i2c,hopper,serial,reports,usb,powercut,powercut-nbd' },
+    checks: { type: 'string', default: 'boot,watchdog,i2c,serial,reports,usb,powercut,powercut-nbd' },
     coins: { type: 'string', default: '200' },
     cuts: { type: 'string', default: '10' },
     'nbd-cuts': { type: 'string', default: '2' },
