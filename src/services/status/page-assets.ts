@@ -5,6 +5,7 @@
  * (server-sent events) and redraws from each snapshot; it never sends anything but GETs.
  */
 import { CASES_JS } from './page-cases.js';
+import { DOM_JS } from './page-dom.js';
 
 export function pageHtml(defaultLang: 'ru' | 'en'): string {
   return `<!doctype html>
@@ -143,18 +144,7 @@ export const PAGE_JS = CASES_JS + `
   var t = function (k) { return T[lang][k] !== undefined ? T[lang][k] : k; };
   var last = null;
 
-  function el(tag, attrs, kids) {
-    var e = document.createElement(tag);
-    if (attrs) for (var k in attrs) { if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]); }
-    (kids || []).forEach(function (c) { e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return e;
-  }
-  function money(k) {
-    var neg = k < 0; k = Math.abs(k);
-    var s = Math.floor(k / 100).toString().replace(/\\B(?=(\\d{3})+(?!\\d))/g, '\\u00a0') + ',' + String(k % 100).padStart(2, '0');
-    return (neg ? '-' : '') + s + '\\u00a0\\u20bd';
-  }
-  function when(ms) { if (ms === null || ms === undefined) return '—'; return new Date(ms).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB'); }
+${DOM_JS}  function when(ms) { if (ms === null || ms === undefined) return '—'; return new Date(ms).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB'); }
   function dur(s) {
     var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
     return (d ? d + '\\u00a0' + t('d_days') + ' ' : '') + h + '\\u00a0' + t('d_hours') + ' ' + m + '\\u00a0' + t('d_minutes');

@@ -6,6 +6,8 @@
  * denominations, so the live redraws never wipe what the operator is typing. The forms POST JSON with
  * fetch (the Content-Security-Policy allows 'self'); the login is the browser's HTTP Basic.
  */
+import { DOM_JS } from './page-dom.js';
+
 // A plain template (backslashes doubled), not String.raw: see PAGE_JS in page-assets.ts.
 export const CASH_JS = `
 'use strict';
@@ -37,17 +39,7 @@ export const CASH_JS = `
   var lang = 'ru';
   var formKey = null;
   function t(k, p) { var s = T[lang][k] !== undefined ? T[lang][k] : k; for (var x in (p || {})) s = s.replace('{' + x + '}', p[x]); return s; }
-  function el(tag, attrs, kids) {
-    var e = document.createElement(tag);
-    if (attrs) for (var k in attrs) { if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]); }
-    (kids || []).forEach(function (c) { e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return e;
-  }
-  function money(k) {
-    var neg = k < 0; k = Math.abs(k);
-    return (neg ? '-' : '') + Math.floor(k / 100).toString().replace(/\\B(?=(\\d{3})+(?!\\d))/g, '\\u00a0') + ',' + String(k % 100).padStart(2, '0') + '\\u00a0\\u20bd';
-  }
-  function sum(c) { return Object.keys(c).reduce(function (s, v) { return s + Number(v) * c[v]; }, 0); }
+${DOM_JS}  function sum(c) { return Object.keys(c).reduce(function (s, v) { return s + Number(v) * c[v]; }, 0); }
   function values(c) { return Object.keys(c).map(Number).sort(function (a, b) { return b - a; }); }
   function countRows(c, cls) {
     return values(c).map(function (v) { return el('tr', { 'class': cls }, [el('td', { text: money(v) + ' × ' + c[v] }), el('td', { text: money(v * c[v]) })]); });
