@@ -216,6 +216,16 @@ async function boardProfile(config: Config): Promise<BoardProfile> {
 }
 
 /**
+ * Loads the board profile when a device is set to "board", before the daemon opens anything: a bad
+ * profile is a configuration error (area 1, naming file, line and field), and the daemon then starts in
+ * the configuration-error mode (src/services/appliance/config-error-mode.ts) instead of half-built.
+ */
+export async function checkBoardProfile(config: Config): Promise<void> {
+  const dev = config.devices;
+  if (dev.coin === 'board' || dev.bill === 'board' || dev.hoppers === 'board' || dev.cancel_button === 'board') await boardProfile(config);
+}
+
+/**
  * Real hardware (README.md, "Devices that cannot be opened"): the daemon starts with what it can open.
  * A board device that cannot be opened (serial port missing, I2C expander not answering, GPIO line not
  * exportable) is faulted with error 506 and tried again with a backoff; it joins once it opens.

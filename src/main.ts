@@ -4,7 +4,7 @@
  */
 import type { Config } from './config/schema.js';
 import type { PaymentDevices } from './drivers/interfaces.js';
-import { assembleDevices, cassetteCapacity } from './device-assembly.js';
+import { assembleDevices, cassetteCapacity, checkBoardProfile } from './device-assembly.js';
 import { CashService } from './services/cash/cash-service.js';
 import { attachAppliance, type Appliance } from './services/appliance/appliance.js';
 import { createLogger, type Logger } from './services/log.js';
@@ -53,6 +53,9 @@ export interface DaemonOptions {
 
 export async function startDaemon(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
   const log = opts.log ?? createLogger(config.log.level);
+  // A bad board profile throws its configuration error (1xx) here, before the data directory is locked:
+  // `paypoint serve` then starts the configuration-error mode (docs/appliance.md, "Configuration error").
+  await checkBoardProfile(config);
   const dataDir = config.storage.data_dir;
   const unlock = lockDataDir(dataDir);
   const cleanups: Array<() => Promise<void> | void> = [unlock];

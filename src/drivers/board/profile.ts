@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ErrorCode, PayPointError } from '../../errors.js';
+import { jsonErrorLine, jsonLineOf } from './json-lines.js';
 
 const pin = z.number().int().min(0).max(63);
 const kopecks = z.number().int().min(1).max(100_000_000);
@@ -138,12 +139,30 @@ export const BoardProfileSchema = z
 export type BoardProfile = z.infer<typeof BoardProfileSchema>;
 export type LineRef = z.infer<typeof LineRefSchema>;
 
-/** Parses a profile (already JSON-decoded); throws ConfigInvalid with `path: reason` lines. */
-export function parseBoardProfile(data: unknown, source = 'profile'): BoardProfile {
+/** One problem of a profile, shaped as a configuration file's (file, line, field, reason): the status page
+ *  and the journal show both alike (docs/appliance.md, "Configuration error"). Line 0: not known. */
+export interface ProfileProblem {
+  file: string;
+  line: number;
+  field: string;
+  reason: string;
+}
+
+function profileError(code: ErrorCode, problems: ProfileProblem[], cause?: unknown): PayPointError {
+  const message = problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.reason}`).join('\n');
+  return new PayPointError(code, message, { file: problems[0]?.file, problems }, { cause });
+}
+
+/** Parses a profile (already JSON-decoded); throws ConfigInvalid naming each bad field (with its line when
+ *  the profile's `text` is given). */
+export function parseBoardProfile(data: unknown, source = 'profile', text?: string): BoardProfile {
   const r = BoardProfileSchema.safeParse(data);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new PayPointError(ErrorCode.ConfigInvalid, lines.join('\n'), { source, issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  const problems = r.error.issues.map((i) => {
+    const path = i.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    return { file: source, line: text === undefined ? 0 : jsonLineOf(text, path), field: path.join('.') || '(root)', reason: i.message };
+  });
+  throw profileError(ErrorCode.ConfigInvalid, problems);
 }
 
 export async function loadBoardProfile(file: string): Promise<BoardProfile> {
@@ -151,15 +170,17 @@ export async function loadBoardProfile(file: string): Promise<BoardProfile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new PayPointError(ErrorCode.ConfigUnreadable, `cannot read board profile ${file}: ${(e as Error).message}`, { file }, { cause: e });
+    const reason = `cannot read board profile: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    throw profileError(ErrorCode.ConfigUnreadable, [{ file, line: 0, field: '(file)', reason }], e);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new PayPointError(ErrorCode.ConfigSyntax, `${file}: ${(e as Error).message}`, { file }, { cause: e });
+    const message = (e as Error).message;
+    throw profileError(ErrorCode.ConfigSyntax, [{ file, line: jsonErrorLine(text, message), field: '(syntax)', reason: message }], e);
   }
-  return parseBoardProfile(data, file);
+  return parseBoardProfile(data, file, text);
 }
 
 /** The pulse table with numeric keys. */

@@ -5,7 +5,7 @@
  * by a factor of at least 3 in speed, the uneven ones are mostly-on or mostly-off.
  */
 
-export type LedCode = 'booting' | 'ready' | 'payment' | 'reports-waiting' | 'attention' | 'cash-service' | 'config-refused' | 'config-applied';
+export type LedCode = 'booting' | 'ready' | 'payment' | 'reports-waiting' | 'attention' | 'cash-service' | 'config-refused' | 'config-applied' | 'config-error';
 
 /** Steady on, or the timer trigger's delay_on / delay_off in ms. */
 export type LedPattern = { kind: 'steady' } | { kind: 'blink'; onMs: number; offMs: number };
@@ -29,6 +29,11 @@ export const LED_PATTERNS: Record<LedCode, LedPattern> = {
   'config-refused': { kind: 'blink', onMs: 50, offMs: 50 },
   /** Very slow even blink (0.25 Hz), for a few minutes after an import: the stick's file was applied. */
   'config-applied': { kind: 'blink', onMs: 2000, offMs: 2000 },
+  /** Short flashes twice a second, for as long as it lasts: the unit's own configuration file or board
+   *  profile cannot be loaded, no payment is taken (docs/appliance.md, "Configuration error"). Not the
+   *  10 Hz flicker of a refused stick, which points at paypoint-result.txt; four times the rate of the
+   *  attention flash and a tenth of the booting blink's duty, so told apart from both. */
+  'config-error': { kind: 'blink', onMs: 50, offMs: 450 },
 };
 
 export interface LedInputs {
@@ -42,15 +47,20 @@ export interface LedInputs {
   reportsWaiting: boolean;
   /** Cassette (nearly) full or hoppers low (empty: neither). */
   cashService?: string[];
+  /** The daemon runs in the configuration-error mode (no payment possible until a good file is imported). */
+  configError?: boolean;
 }
 
 /**
- * Which code shows when several apply, highest first: booting; a fresh import result (the technician
+ * Which code shows when several apply, highest first: booting; a configuration error; a fresh import result (the technician
  * stands there with the stick, for a few minutes only); a payment (transient, the customer is there);
  * attention; the cash needing service; reports waiting; ready.
  */
 export function chooseLedCode(i: LedInputs): LedCode {
   if (i.booting) return 'booting';
+  // Above an import result: a refused stick leaves the unit in the same error, and an applied one
+  // restarts the daemon out of this mode.
+  if (i.configError) return 'config-error';
   if (i.importResult === 'refused') return 'config-refused';
   if (i.importResult === 'applied') return 'config-applied';
   if (i.paymentInProgress) return 'payment';

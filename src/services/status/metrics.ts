@@ -55,6 +55,7 @@ export class StatusMetrics {
       refused: gauge('paypoint_outbox_refused', 'Undelivered reports the processing server refused at least once.'),
       clock: gauge('paypoint_clock_synchronized', '1 synchronised, 0 not, -1 unknown.'),
       lag: gauge('paypoint_event_loop_lag_ms', 'Lateness of the last event-loop tick, ms.'),
+      configError: gauge('paypoint_config_error', 'Error code (1xx) while the configuration file or board profile cannot be loaded and no payment is taken; 0 none.'),
     };
     const finished = new Counter({ name: 'paypoint_sessions_finished_total', help: 'Sessions finished since the daemon started, by final state.', labelNames: ['state'], registers: [registry] });
     for (const [state, n] of this.finishedEarly) finished.inc({ state }, n);
@@ -96,6 +97,7 @@ export class StatusMetrics {
     g.refused.set(s.outbox.refused.length);
     g.clock.set(s.clock.synchronized === null ? -1 : s.clock.synchronized ? 1 : 0);
     g.lag.set(s.health.eventLoopLagMs);
+    g.configError.set(s.configError?.code ?? 0);
     return registry.metrics();
   }
 }

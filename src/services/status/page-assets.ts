@@ -53,7 +53,7 @@ header h1 { font-size: 1.3em; margin: 0; flex: 1; }
 header a { color: #fff; }
 .badge { padding: .2em .7em; border-radius: 1em; background: #666; font-weight: bold; }
 .badge.ready { background: #2e7d32; } .badge.payment { background: #1565c0; } .badge.booting { background: #777; }
-.badge.degraded { background: #ef6c00; } .badge.unhealthy { background: #c62828; } .badge.disabled { background: #555; }
+.badge.degraded { background: #ef6c00; } .badge.unhealthy { background: #c62828; } .badge.disabled { background: #555; } .badge.config-error { background: #c62828; }
 .live { font-size: .8em; opacity: .8; }
 main { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: .8em; padding: .8em; }
 section { background: #fff; border-radius: .4em; padding: .6em .9em; box-shadow: 0 1px 2px #0002; }
@@ -86,7 +86,7 @@ export const PAGE_JS = CASES_JS + `
       outbox: 'Отчёты в процессинг', sessions: 'Последние сессии', network: 'Сеть', clock: 'Часы',
       unit: 'Терминал', config: 'Конфигурация',
       st_booting: 'запуск', st_ready: 'готов', st_payment: 'идёт оплата', st_degraded: 'неполная работа',
-      st_unhealthy: 'неисправен', st_disabled: 'модуль выключен',
+      st_unhealthy: 'неисправен', st_disabled: 'модуль выключен', 'st_config-error': 'ошибка конфигурации: оплата не принимается',
       live_on: 'обновляется', live_off: 'нет связи, переподключение…',
       no_session: 'Нет активной оплаты', uid: 'UID', amount: 'Сумма', credited: 'Внесено', state: 'Состояние',
       pay_type: 'Способ', cash_t: 'наличные', card_t: 'карта', started: 'Начата', change: 'Сдача', rest: 'Невыдано',
@@ -113,7 +113,7 @@ export const PAGE_JS = CASES_JS + `
       outbox: 'Reports to processing', sessions: 'Last sessions', network: 'Network', clock: 'Clock',
       unit: 'Unit', config: 'Configuration',
       st_booting: 'starting', st_ready: 'ready', st_payment: 'payment in progress', st_degraded: 'degraded',
-      st_unhealthy: 'unhealthy', st_disabled: 'POS module off',
+      st_unhealthy: 'unhealthy', st_disabled: 'POS module off', 'st_config-error': 'configuration error: no payments',
       live_on: 'live', live_off: 'disconnected, reconnecting…',
       no_session: 'No payment in progress', uid: 'UID', amount: 'Amount', credited: 'Paid in', state: 'State',
       pay_type: 'Method', cash_t: 'cash', card_t: 'card', started: 'Started', change: 'Change', rest: 'Rest owed',
@@ -265,6 +265,8 @@ ${DOM_JS}  function when(ms) { if (ms === null || ms === undefined) return '—'
     [/^device (.+): offline$/, function (m, n) { return 'устройство «' + devName(n) + '»: нет связи'; }],
     [/^clock not synchronised$/, 'часы не синхронизированы (время в отчётах может быть неверным)'],
     [/^clock synchronisation unknown$/, 'синхронизация часов неизвестна (время в отчётах может быть неверным)'],
+    [/^configuration error (\\d+): (.*)$/, 'ошибка конфигурации $1: $2'],
+    [/^no payment is taken until a good configuration is imported \\(USB stick\\)$/, 'оплата не принимается, пока не загружена исправная конфигурация (USB-флешка)'],
     [/^store not writable: (.*)$/, 'хранилище не принимает запись: $1'],
     [/^event loop late by (\\d+) ms$/, 'программа не отвечает $1 мс'],
     [/^bill cassette full \\((\\d+) of (\\d+)\\): collect$/, 'кассета купюр полна ($1 из $2): нужна инкассация, купюры не принимаются'],

@@ -19,7 +19,22 @@ import type { Totals } from '../../payment/daily-totals.js';
 export type CasesView = CaseList & { lateReversed: Array<{ opId: string; opNumber: number; amount: number; at: number; ref: string | null }> };
 import type { UpdateMarker } from '../update/update-marker.js';
 
-export type UnitState = 'booting' | 'ready' | 'payment' | 'degraded' | 'unhealthy' | 'disabled';
+export type UnitState = 'booting' | 'ready' | 'payment' | 'degraded' | 'unhealthy' | 'disabled' | 'config-error';
+
+/** Why the daemon runs in the configuration-error mode (docs/appliance.md, "Configuration error"). */
+export interface ConfigErrorView {
+  /** The PayPoint error code (1xx). */
+  code: number;
+  /** Each problem as the loader names it: file, line (0: not known), field, reason. */
+  problems: Array<{ file: string; line: number; field: string; reason: string }>;
+  /** "config": the configuration file; "board-profile": the board profile it names. */
+  source: 'config' | 'board-profile';
+  /** Whether the configuration in `config` is the operator's own file (a board-profile error) or the
+   *  built-in defaults (the file itself could not be loaded). */
+  configTrusted: boolean;
+  /** Reports to the processing server go out (only with the operator's own settings). */
+  reportsSent: boolean;
+}
 
 export interface SessionLine {
   uid: string;
@@ -74,6 +89,8 @@ export interface StatusSnapshot {
   totals: { today: Totals; sinceCollection: Totals } | null;
   /** A/B root slots (RAUC): the booted slot and its bundle version, or "no A/B"; the last update's outcome. */
   update: UpdateInfo;
+  /** Present only in the configuration-error mode (state "config-error"). */
+  configError?: ConfigErrorView;
 }
 
 export interface UpdateInfo {

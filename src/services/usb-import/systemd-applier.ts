@@ -73,7 +73,9 @@ export class SystemdApplier implements Applier {
     if (a.out !== 'active') return false;
     if (!cfg.status.enabled) return true;
     const s = await fetchStatus(cfg);
-    return s !== null && s.ok && s.state !== 'booting' && s.state !== 'unhealthy';
+    // 'config-error': the daemon is up but could not load this file's board profile (the file itself was
+    // validated before it was installed): it takes no payment, so the file is not applied.
+    return s !== null && s.ok && s.state !== 'booting' && s.state !== 'unhealthy' && s.state !== 'config-error';
   }
 
   async waitHealthy(cfg: Config, timeoutMs: number): Promise<boolean> {
