@@ -87,6 +87,10 @@ class Supervised {
   async ready(n: number, what: string): Promise<Record<string, unknown>> {
     let line: string | undefined;
     await waitFor(what, async () => {
+      if (this.restarts >= 2) {
+        const stderr = this.logs.filter((l) => l.startsWith('stderr: ')).slice(-1)[0] ?? '';
+        throw new Error(`${what}: the daemon exited ${this.restarts} times on its own (a restart loop; under StartLimitAction=reboot the unit reboots); last ${stderr.trim()}`);
+      }
       const readies = this.logs.filter((l) => l.includes('"msg":"ready"'));
       line = readies[n - 1];
       return line !== undefined && existsSync(this.pidFile);
