@@ -33,12 +33,33 @@ export function jsonLineOf(text: string, path: ReadonlyArray<string | number>): 
   return node.line;
 }
 
-/** Line of a JSON.parse SyntaxError ("... at position N" or "(line L column C)"), 0 if it says neither. */
+/**
+ * Line of the syntax error in `text` that JSON.parse refused: from its message when it gives a position
+ * (newer V8: "(line L column C)", or "at position N"), else where this scanner stops (Node 20 says only
+ * "Unexpected token ..."). 0 if neither tells.
+ */
 export function jsonErrorLine(text: string, message: string): number {
   const lc = /line (\d+) column \d+/.exec(message);
   if (lc) return Number(lc[1]);
   const pos = /position (\d+)/.exec(message);
-  return pos ? lineAt(text, Number(pos[1])) : 0;
+  if (pos) return lineAt(text, Number(pos[1]));
+  try {
+    scan(text);
+  } catch (e) {
+    if (e instanceof ScanError) return lineAt(text, e.pos);
+  }
+  return 0;
+}
+
+/** JSON.parse's reason without the copy of the text that Node 20 appends (`, "..." is not valid JSON`). */
+export function jsonErrorReason(message: string): string {
+  return message.replace(/, ".*" is not valid JSON$/s, '').split('\n')[0]!.slice(0, 200);
+}
+
+class ScanError extends Error {
+  constructor(readonly pos: number) {
+    super(`JSON syntax error at ${pos}`);
+  }
 }
 
 function scan(text: string): Node {
@@ -50,10 +71,19 @@ function scan(text: string): Node {
       i++;
     }
   };
+  const expect = (ch: string) => {
+    ws();
+    if (text[i] !== ch) throw new ScanError(i);
+    i++;
+  };
   const str = (): string => {
     const start = i;
+    if (text[i] !== '"') throw new ScanError(i);
     i++; // opening quote
-    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    while (text[i] !== '"') {
+      if (i >= text.length || text[i] === '\n') throw new ScanError(start);
+      i += text[i] === '\\' ? 2 : 1;
+    }
     i++;
     return JSON.parse(text.slice(start, i)) as string;
   };
@@ -68,13 +98,14 @@ function scan(text: string): Node {
         ws();
         const keyLine = line;
         const key = str();
-        ws();
-        i++; // ':'
+        expect(':');
         const child = value();
         node.kids.set(key, { ...child, line: keyLine });
         ws();
-        if (text[i] === ',') i++;
-        ws();
+        if (text[i] === ',') {
+          i++;
+          ws();
+        } else if (text[i] !== '}') throw new ScanError(i);
       }
       i++;
     } else if (c === '[') {
@@ -84,15 +115,19 @@ function scan(text: string): Node {
       while (text[i] !== ']') {
         node.kids.set(String(k++), value());
         ws();
-        if (text[i] === ',') i++;
-        ws();
+        if (text[i] === ',') {
+          i++;
+          ws();
+        } else if (text[i] !== ']') throw new ScanError(i);
       }
       i++;
     } else if (c === '"') str();
     else {
-      while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
+      const m = /^(?:true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 64));
+      if (!m) throw new ScanError(i);
+      i += m[0].length;
     }
-    if (i > text.length) throw new Error('unterminated');
+    if (i > text.length) throw new ScanError(text.length);
     return node;
   };
   return value();

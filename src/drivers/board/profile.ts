@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ErrorCode, PayPointError } from '../../errors.js';
-import { jsonErrorLine, jsonLineOf } from './json-lines.js';
+import { jsonErrorLine, jsonErrorReason, jsonLineOf } from './json-lines.js';
 
 const pin = z.number().int().min(0).max(63);
 const kopecks = z.number().int().min(1).max(100_000_000);
@@ -178,7 +178,7 @@ export async function loadBoardProfile(file: string): Promise<BoardProfile> {
     data = JSON.parse(text);
   } catch (e) {
     const message = (e as Error).message;
-    throw profileError(ErrorCode.ConfigSyntax, [{ file, line: jsonErrorLine(text, message), field: '(syntax)', reason: message }], e);
+    throw profileError(ErrorCode.ConfigSyntax, [{ file, line: jsonErrorLine(text, message), field: '(syntax)', reason: jsonErrorReason(message) }], e);
   }
   return parseBoardProfile(data, file, text);
 }

@@ -47,3 +47,33 @@ t.test('unreadable and malformed files', async (t) => {
   await writeFile(join(dir, 'bad.json'), '{ "name": ');
   await t.rejects(loadBoardProfile(join(dir, 'bad.json')), { code: ErrorCode.ConfigSyntax });
 });
+
+t.test('every problem names file, line and field, as a configuration file\'s do (the configuration-error mode shows them)', async (t) => {
+  const dir = t.testdir({});
+  const text = [
+    '{',
+    '  "name": "x",',
+    '  "board": "test",',
+    '  "lineProviders": { "gpio": { "type": "gpio" } },',
+    '  "cancelButton": {',
+    '    "provider": "gpio",',
+    '    "pin": 99',
+    '  },',
+    '  "hopers": []',
+    '}',
+  ].join('\n');
+  const file = join(dir, 'p.json');
+  await writeFile(file, text);
+  const e = (await loadBoardProfile(file).catch((x) => x)) as PayPointError;
+  t.equal(e.code, ErrorCode.ConfigInvalid);
+  const problems = (e.context.problems as Array<{ file: string; line: number; field: string }>).map((p) => [p.file, p.line, p.field]).sort();
+  t.same(problems, [[file, 1, '(root)'], [file, 7, 'cancelButton.pin']].sort(), 'the unknown key is reported on its object, the pin on its line');
+
+  await writeFile(join(dir, 'syntax.json'), '{\n  "name": "x",\n  "board": ,\n}');
+  const s = (await loadBoardProfile(join(dir, 'syntax.json')).catch((x) => x)) as PayPointError;
+  t.equal(s.code, ErrorCode.ConfigSyntax);
+  t.match(s.context.problems, [{ file: join(dir, 'syntax.json'), line: 3, field: '(syntax)' }]);
+
+  const m = (await loadBoardProfile(join(dir, 'missing.json')).catch((x) => x)) as PayPointError;
+  t.match(m.context.problems, [{ line: 0, field: '(file)' }]);
+});

@@ -38,6 +38,7 @@ t.test('each code writes its documented timer delays', async (t) => {
     'cash-service': ['1000', '3000'],
     'config-refused': ['50', '50'],
     'config-applied': ['2000', '2000'],
+    'config-error': ['50', '450'],
   };
   t.same(Object.keys(LED_PATTERNS).sort(), Object.keys(expected).sort(), 'every code has an expected value here');
   for (const [code, [on, off]] of Object.entries(expected)) {
@@ -68,6 +69,9 @@ t.test('priority: booting > import result > payment > attention > cash service >
   t.equal(chooseLedCode({ ...base, paymentInProgress: true, importResult: 'applied' }), 'config-applied');
   t.equal(chooseLedCode({ ...base, importResult: 'refused' }), 'config-refused');
   t.equal(chooseLedCode({ ...base, importResult: 'refused', booting: true }), 'booting');
+  // The configuration-error mode: above an import result (a refused stick leaves the same error).
+  t.equal(chooseLedCode({ ...base, configError: true, importResult: 'refused' }), 'config-error');
+  t.equal(chooseLedCode({ ...base, configError: true, booting: true }), 'booting');
 });
 
 t.test('controller writes only on a change of code', async (t) => {
