@@ -7,6 +7,7 @@
  * the USB import installs a good file and restarts it. Anything else that stops the start (the data
  * directory or store, a port in use) still exits 1, as a restart or a person can mend those.
  */
+import type { Config } from '../config/schema.js';
 import { isPayPointError, type PayPointError } from '../errors.js';
 import { startDaemon, VERSION } from '../main.js';
 import { createLogger } from '../services/log.js';
@@ -16,7 +17,7 @@ const isConfigError = (e: unknown): e is PayPointError => isPayPointError(e) && 
 
 export async function serve(ctx: CliContext, flags: ConfigFlags): Promise<'running'> {
   let daemon: { log: { info(o: object, m: string): void }; stop(): Promise<void> };
-  let cfg;
+  let cfg: Config | null = null;
   try {
     cfg = await effectiveConfig(ctx, flags);
   } catch (e) {
@@ -47,7 +48,7 @@ export async function serve(ctx: CliContext, flags: ConfigFlags): Promise<'runni
   return 'running';
 }
 
-async function configErrorMode(config: Awaited<ReturnType<typeof effectiveConfig>>, trusted: boolean, error: PayPointError, source: 'config' | 'board-profile') {
+async function configErrorMode(config: Config, trusted: boolean, error: PayPointError, source: 'config' | 'board-profile') {
   const { startConfigErrorMode } = await import('../services/appliance/config-error-mode.js');
   return startConfigErrorMode({ config, trusted, error, source, version: VERSION, log: createLogger(config.log.level) });
 }

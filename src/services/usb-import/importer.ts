@@ -10,7 +10,7 @@
  *   5. an export (export-csv.ts) when the stick asks for one;
  *   6. paypoint-result.txt written back to the stick, and the result left for the LED (result-marker.ts).
  */
-import { chownSync, existsSync, promises as fsp, statSync } from 'node:fs';
+import { chownSync, existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { ConfigError, decodeConfigText, formatProblem, loadConfigFile, MAX_CONFIG_BYTES, parseConfigText } from '../../config/load.js';
@@ -75,6 +75,32 @@ export function currentConfig(configPath: string): Config | null {
   return null;
 }
 
+/**
+ * The admin secret hash the unit is guarded by. A unit whose own file does not load (it runs in the
+ * configuration-error mode, docs/appliance.md, "Configuration error") keeps its guard when the hash is
+ * still readable in that file: a broken field elsewhere must not let any stick reconfigure the unit.
+ * Otherwise the hash of the file in force (`current`: the file, else the kept previous one).
+ */
+export function unitSecretHash(configPath: string, current: Config | null): string {
+  if (existsSync(configPath)) {
+    let loads = true;
+    try {
+      loadConfigFile(configPath);
+    } catch {
+      loads = false;
+    }
+    if (!loads) {
+      try {
+        const m = /^\s*admin_secret_sha256\s*=\s*["']([0-9a-f]{64})["']/m.exec(readFileSync(configPath, 'utf8'));
+        if (m) return m[1]!;
+      } catch {
+        // unreadable: the kept previous file's hash, below
+      }
+    }
+  }
+  return current?.unit.admin_secret_sha256 ?? '';
+}
+
 async function installFile(configPath: string, bytes: Uint8Array): Promise<void> {
   await writeFileAtomic(configPath, bytes, 0o640);
   // The daemon runs as its own user: give the file the group of its directory (root:paypoint 0750).
@@ -110,7 +136,7 @@ export async function runImport(o: ImportOptions): Promise<ImportOutcome> {
 
   // 1. The admin secret, when the unit has one: it guards the configuration and the export alike.
   let secretOk = true;
-  const expected = current?.unit.admin_secret_sha256 ?? '';
+  const expected = unitSecretHash(o.configPath, current);
   let stickSecret: Buffer | null;
   let configBytes: Buffer | null;
   let exportReq: Buffer | null;

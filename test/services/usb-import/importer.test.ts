@@ -5,7 +5,7 @@
  * oversized, symlink, missing and wrong secret, rollback after an unhealthy start, export.
  */
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { loadConfigFile } from '../../../src/config/load.js';
@@ -221,4 +221,20 @@ t.test('export: the session journal and report status as CSV for a date range', 
   const refused = stick({ 'paypoint-export.txt': `${today}\n` });
   t.match((await importFrom(u, refused)).result, /admin secret/, 'export needs the secret too');
   t.notOk(existsSync(join(refused, `paypoint-export-EXP-1-${today}_${today}.csv`)));
+});
+
+t.test('a unit whose own file no longer loads keeps the admin secret written in it (the configuration-error mode)', async (t) => {
+  const u = await newUnit(t);
+  t.equal((await importFrom(u, stick({ 'paypoint.toml': await goodFile(u, 'FIRST') }))).status, 'applied');
+  await u.applier.daemon?.stop();
+  // A hand edit breaks a field; the hash line is intact. No previous file to fall back on.
+  rmSync(`${u.configPath}.previous`, { force: true });
+  const broken = readFileSync(u.configPath, 'utf8').replace('[pos]', '[pos]\nmax_amount = -1');
+  writeFileSync(u.configPath, broken);
+  const none = await importFrom(u, stick({ 'paypoint.toml': await goodFile(u, 'INTRUDER') }));
+  t.equal(none.status, 'refused', 'no secret on the stick: refused');
+  t.match(none.result, /admin secret: put it in paypoint-secret\.txt/);
+  t.equal(readFileSync(u.configPath, 'utf8'), broken, 'nothing installed');
+  const right = await importFrom(u, stick({ 'paypoint.toml': await goodFile(u, 'MENDED'), 'paypoint-secret.txt': `${SECRET}\n` }));
+  t.equal(right.status, 'applied', right.result);
 });
