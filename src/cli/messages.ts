@@ -83,7 +83,10 @@ const D = {
   'exit.usb-import.0': { en: 'applied, exported or nothing to do', ru: 'применено, выгружено или делать нечего' },
   'exit.usb-import.1': { en: 'refused or rolled back', ru: 'отклонено или откачено' },
   'exit.serve.0': { en: 'stopped by SIGTERM or SIGINT', ru: 'остановлена сигналом SIGTERM или SIGINT' },
-  'exit.serve.1': { en: 'could not start (configuration, port or data directory)', ru: 'не удалось запустить (конфигурация, порт или каталог данных)' },
+  'exit.serve.1': {
+    en: 'could not start (port, data directory or store); a configuration or board profile that cannot be loaded starts the configuration-error mode instead',
+    ru: 'не удалось запустить (порт, каталог данных или хранилище); при негодной конфигурации или профиле платы служба работает в режиме ошибки конфигурации',
+  },
 
   'cmd.cash': {
     en: 'the cash inside the unit per denomination (cassette, cash box, hoppers); works with the daemon running or stopped',
