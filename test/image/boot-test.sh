@@ -6,7 +6,9 @@
 #   2. the SOAP API (Pay, PayPoll) and the status page answer;
 #   3. a SIGSTOP of the daemon's main PID makes systemd restart it through the watchdog;
 #   4. a configuration on a FAT image (mkfs.vfat + mcopy) goes through the real import unit,
-#      paypoint-usb-import@.service, and the result file is written back to the image.
+#      paypoint-usb-import@.service, and the result file is written back to the image;
+#   5. a configuration file or board profile that cannot be loaded: the unit active in the
+#      configuration-error mode (no restart loop), Pay -2, then mended by a stick.
 # Prints TAP, then "image test: N passed, N failed" (.ci/run adds these counts to tap's).
 #
 # What differs from a field unit, and why:
@@ -238,13 +240,14 @@ check "the journal says it was the watchdog" grep -q "paypoint.service: Watchdog
 expect "the paid session survived the restart (PayPoll)" "$(soap PayPoll "$(poll_xml "$uid")" | return_code)" 0
 
 # --- 4: configuration from a FAT stick image through the import unit --------------------------------
-# import_stick NAME TOML_FILE: a fresh FAT image with the file, put at /dev/$STICK in the container,
+# import_stick NAME TOML_FILE [SECRET_FILE]: a fresh FAT image with the file(s), put at /dev/$STICK in the container,
 # the import unit started as udev would; the image is copied back to $work/NAME.img.
 import_stick() {
   local img="$work/$1.img"
   rm -f "$img"
   mkfs.vfat -C -n PAYPOINT "$img" 4096 >/dev/null
   mcopy -i "$img" "$2" ::paypoint.toml
+  [ -z "${3:-}" ] || mcopy -i "$img" "$3" ::paypoint-secret.txt
   in_ct sh -c "cat > /dev/$STICK" <"$img"
   IN_CT_TIMEOUT=300 in_ct systemctl start "$IMPORT_UNIT" >/dev/null 2>&1
   in_ct cat "/dev/$STICK" >"$img"
@@ -272,6 +275,62 @@ check "good file: result on the stick says APPLIED" grep -q 'result: APPLIED' <<
 check "good file: installed as /etc/paypoint/paypoint.toml" cmp -s "$work/good.toml" "$merged/etc/paypoint/paypoint.toml"
 check "good file: the previous file is kept" grep -q 'image test: initial' "$merged/etc/paypoint/paypoint.toml.previous"
 expect "good file: the restarted daemon runs it (/api/status unit name)" "$(status_json | json_get unit.name 2>&1)" "image test: from the stick"
+
+# --- 5: a configuration that cannot be loaded: the configuration-error mode, no restart loop -------------
+# (docs/appliance.md, "Configuration error"). Before, the daemon exited at start and Restart=always with
+# StartLimitAction=reboot rebooted the unit in a loop. Under real systemd now: active (READY=1), STATUS=
+# names the problem, Pay -2, no restart across two watchdog periods; then a stick mends it.
+secret_hash=$(printf '%s' image-test-secret | sha256sum | cut -d' ' -f1)
+restarts=$(unit_prop paypoint.service NRestarts)
+put_config() {
+  cat >"$merged/etc/paypoint/$1"
+  chroot "$merged" chown root:paypoint "/etc/paypoint/$1"
+  chmod 0640 "$merged/etc/paypoint/$1"
+}
+# 5a: a good file naming a bad board profile (line 3: "board" is not a string): the file's own ports.
+printf '{\n  "name": "bad",\n  "board": 1,\n  "lineProviders": {}\n}\n' | put_config bad-profile.json
+{ config_text "image test: bad profile"; printf 'admin_secret_sha256 = "%s"\n[devices]\ncoin = "board"\nboard_simulated = true\nboard_profile = "/etc/paypoint/bad-profile.json"\n' "$secret_hash"; } | put_config paypoint.toml
+IN_CT_TIMEOUT=150 in_ct systemctl restart paypoint.service
+expect "bad board profile: paypoint.service active (READY=1 in the configuration-error mode)" "$(unit_prop paypoint.service ActiveState)/$(unit_prop paypoint.service SubState)" "active/running"
+check "bad board profile: STATUS= names file, line and field ($(unit_prop paypoint.service StatusText))" \
+  grep -q '^configuration error 102: /etc/paypoint/bad-profile.json:3: board: ' < <(unit_prop paypoint.service StatusText)
+expect "bad board profile: /api/status state" "$(status_json | json_get state 2>&1)" config-error
+expect "bad board profile: SOAP Pay answers -2" "$(soap Pay "$(pay_xml "image-$$-2" 100)" | return_code)" -2
+expect "bad board profile: the paid session still answers (PayPoll 0)" "$(soap PayPoll "$(poll_xml "$uid")" | return_code)" 0
+
+# 5b: the file itself bad (line 2), its admin secret line intact. Its ports cannot be trusted, so the
+# daemon listens on the defaults or the command line's: a test-only drop-in gives it the test's free
+# ports (on all addresses: there is no flag for the bind address) for this check only.
+note "5b: drop-in 70-image-test-ports.conf adds --port/--status-port to ExecStart while the file is bad"
+printf '[pos]\nmax_amount = -5\n[unit]\nadmin_secret_sha256 = "%s"\n' "$secret_hash" | put_config paypoint.toml
+ports="$merged/etc/systemd/system/paypoint.service.d/70-image-test-ports.conf"
+printf '[Service]\nExecStart=\nExecStart=%s --port %s --status-port %s\n' "$exec_start" "$SOAP_PORT" "$STATUS_PORT" >"$ports"
+in_ct systemctl daemon-reload
+IN_CT_TIMEOUT=150 in_ct systemctl restart paypoint.service
+expect "bad file: paypoint.service active (READY=1 in the configuration-error mode)" "$(unit_prop paypoint.service ActiveState)/$(unit_prop paypoint.service SubState)" "active/running"
+check "bad file: STATUS= names file, line and field ($(unit_prop paypoint.service StatusText))" \
+  grep -q '^configuration error 102: /etc/paypoint/paypoint.toml:2: pos.max_amount: ' < <(unit_prop paypoint.service StatusText)
+expect "bad file: /api/status names the line" "$(status_json | json_get configError.problems.0.line 2>&1)" 2
+expect "bad file: SOAP Pay answers -2" "$(soap Pay "$(pay_xml "image-$$-3" 100)" | return_code)" -2
+check "bad file: the journal has the structured error" grep -q '"err":{"code":102,"problems":\[{"file":"/etc/paypoint/paypoint.toml","line":2,"field":"pos.max_amount"' \
+  < <(in_ct journalctl --quiet -o cat -u paypoint.service)
+sleep $((WATCHDOG_SEC * 2))
+expect "no restart in two watchdog periods (NRestarts)" "$(unit_prop paypoint.service NRestarts)" "$restarts"
+expect "still active" "$(unit_prop paypoint.service ActiveState)" active
+rm -f "$ports"
+in_ct systemctl daemon-reload
+
+# 5c: the stick mends it; the unit's secret (its hash is still in the broken file) is needed.
+{ config_text "image test: mended"; printf 'admin_secret_sha256 = "%s"\n' "$secret_hash"; } >"$work/mend.toml"
+import_stick nosecret "$work/mend.toml"
+check "mend without the secret: refused" grep -q 'admin secret' < <(result_of nosecret)
+in_ct systemctl reset-failed "$IMPORT_UNIT" 2>/dev/null
+printf 'image-test-secret\n' >"$work/secret.txt"
+import_stick mend "$work/mend.toml" "$work/secret.txt"
+expect "mend: import unit succeeded" "$(unit_prop "$IMPORT_UNIT" Result)/$(unit_prop "$IMPORT_UNIT" ExecMainStatus)" "success/0"
+check "mend: result APPLIED" grep -q 'result: APPLIED' < <(result_of mend)
+expect "mend: normal mode again (/api/status unit name)" "$(status_json | json_get unit.name 2>&1)" "image test: mended"
+expect "mend: SOAP Pay accepted" "$(soap Pay "$(pay_xml "image-$$-4" 100)" | return_code)" 0
 
 # --- Power off --------------------------------------------------------------------------------------
 in_ct systemctl poweroff --no-block >/dev/null 2>&1
