@@ -79,7 +79,8 @@ class Supervised {
       if (existsSync(this.asked)) rmSync(this.asked);
       else if (!this.stopping) writeFileSync(this.restartsFile, `${++this.restarts}\n`);
       if (this.child === child) this.child = null;
-      if (!this.stopping) setTimeout(() => this.start(), 200); // Restart=always, RestartSec
+      // Restart=always, RestartSec; not once the test stops it (also when that comes during the pause).
+      if (!this.stopping) setTimeout(() => this.stopping || this.start(), 200);
     });
   }
 
