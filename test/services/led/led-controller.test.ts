@@ -58,7 +58,7 @@ t.test('the trigger is not rewritten when the timer is already active (udev rule
   t.equal(read(dir, 'delay_on'), '150');
 });
 
-t.test('priority: booting > import result > payment > attention > cash service > reports waiting > ready', async (t) => {
+t.test('priority: booting > configuration error > import result > payment > attention > cash service > reports waiting > ready', async (t) => {
   t.equal(chooseLedCode(base), 'ready');
   t.equal(chooseLedCode({ ...base, reportsWaiting: true }), 'reports-waiting');
   t.equal(chooseLedCode({ ...base, reportsWaiting: true, attention: ['clock not synchronised'] }), 'attention');
