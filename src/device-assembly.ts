@@ -270,6 +270,7 @@ export async function assembleDevices(config: Config, log: Logger): Promise<Asse
       log: log.child({ layer: 'driver' }),
       hopperLevels: levels.initial ?? simLevels,
       onHopperLevels: levels.save,
+      reopen: { firstMs: dev.open_retry_s * 1000, maxMs: dev.open_retry_max_s * 1000 },
     });
     await board.startSims();
     const b = board;
