@@ -20,9 +20,9 @@
  * - POWER UP WITH BILL IN STACKER: the bill went to the cassette while we were not listening; it is
  *   logged as an error for the technician and never credited (no STACKED event was seen).
  *
- * The serial port lost while running (USB-serial adapter unplugged; README.md, "Devices that cannot be
- * opened"): the driver stops talking, health is faulted with error 506 and the path, and the port is
- * reopened on the start-up backoff (relink.ts). When it opens, the driver starts over as start() does:
+ * The serial port lost while running (a USB-serial adapter unplugged):
+ * README.md, "Devices that cannot be opened". The driver stops talking, health is faulted with error 506
+ * and the path, and the port is reopened on the start-up backoff (relink.ts). When it opens, the driver starts over as start() does:
  * probe POLLs first (an event the validator kept meanwhile is handled before any RESET: CCNET, a
  * STACKED or RETURNED is repeated until ACKed; a bill still in ESCROW is decided again), then RESET, the
  * bill table read again (another validator may have been plugged in), and ENABLE BILL TYPES with what
