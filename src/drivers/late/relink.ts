@@ -6,10 +6,18 @@
  * a udev symlink pointing to a re-enumerated ttyUSB is followed, since the path is opened anew). Once it
  * opens, the driver starts over as at its start.
  *
+ * The port coming back is also noticed from the file system: the directory of the path is watched
+ * (inotify) while the port is lost, and a node or link created or changed there under the port's name
+ * (the kernel's /dev/ttyUSB0, udev's symlink or permissions) is tried at once, so a technician's replug
+ * works within seconds even when the backoff has grown to its maximum. Where the directory cannot be
+ * watched (a udev by-id directory removed with its last device) the backoff alone finds it.
+ *
  * The backoff is reset only when the driver says the device answered on the reopened port (settled()),
  * not when the port merely opens: a node that opens and fails again at once (a tty going away) is tried
  * ever less often instead of in a tight loop.
  */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { SerialLink } from '../../transports/serial/serial-port.js';
 import type { DriverLog } from '../driver-log.js';
@@ -36,6 +44,9 @@ export class SerialRelink {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private trying: Promise<void> | null = null;
+  private watcher: FSWatcher | null = null;
+  /** The path changed during a try: try once more at once if that one fails. */
+  private poked = false;
 
   constructor(private readonly o: SerialRelinkOptions) {
     this.backoff = new Backoff(o.backoff ?? DEFAULT_BACKOFF);
@@ -62,6 +73,7 @@ export class SerialRelink {
   /** Stops reopening; waits for a try in progress (the caller closes the port). */
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatchPath();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.trying;
@@ -80,9 +92,34 @@ export class SerialRelink {
     this.lostFault = { error, attempts: 0, nextAt: this.now() + delay };
     this.o.log.error({ device: this.o.name, target: path, code: error.code, err: { message: cause.message }, retryInMs: delay }, 'serial port lost: faulted, reopening');
     this.o.onLost(error);
+    this.watchPath();
     // Closed at once: the descriptor and its lock are released for the reopen.
     void this.o.link.close().catch(() => undefined);
     this.schedule(delay);
+  }
+
+  private watchPath(): void {
+    const path = this.o.link.path;
+    try {
+      this.watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+        if (file !== basename(path) || !this.running || !this.lostFault) return;
+        if (!this.timer) {
+          this.poked = true; // a try is running
+          return;
+        }
+        clearTimeout(this.timer);
+        this.timer = null;
+        this.trying = this.tryOpen();
+      });
+      this.watcher.on('error', () => this.unwatchPath());
+    } catch {
+      this.watcher = null; // not watchable: the backoff alone
+    }
+  }
+
+  private unwatchPath(): void {
+    this.watcher?.close();
+    this.watcher = null;
   }
 
   private schedule(delay: number): void {
@@ -96,13 +133,16 @@ export class SerialRelink {
   private async tryOpen(): Promise<void> {
     const before = this.lostFault!;
     this.lostFault = { ...before, nextAt: null };
+    this.poked = false;
     try {
       await this.o.link.close();
       this.watch();
       await this.o.link.open();
     } catch (e) {
       const error = openError(this.o.name, this.o.link.path, e);
-      const delay = this.backoff.next();
+      // The path changed during this try: once more at once (the backoff still counts the failure).
+      const delay = this.poked ? (this.backoff.next(), 0) : this.backoff.next();
+      this.poked = false;
       this.lostFault = { error, attempts: before.attempts + 1, nextAt: this.running ? this.now() + delay : null };
       // Logged when the reason changes; the retries in between at debug.
       const log = error.message !== before.error.message ? this.o.log.error.bind(this.o.log) : this.o.log.debug.bind(this.o.log);
@@ -112,6 +152,7 @@ export class SerialRelink {
     }
     if (!this.running) return; // stopped meanwhile: the driver's stop() closes the port
     this.lostFault = null;
+    this.unwatchPath();
     this.o.log.info({ device: this.o.name, target: this.o.link.path, failedTries: before.attempts }, 'serial port reopened: fault cleared');
     this.o.onBack();
   }

@@ -17,7 +17,7 @@ import { ErrorCode } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/daemon.js';
 import { waitFor } from '../../helpers/wait.js';
 
-async function unpluggable(simOptions: CcnetSimOptions = {}) {
+async function unpluggable(simOptions: CcnetSimOptions = {}, reopen = { firstMs: 50, maxMs: 200 }) {
   const dir = tempDir('paypoint-relink-');
   const at = { a: join(dir, 'ttyUSB0'), b: join(dir, 'validator') };
   let pair: PtyPair | null = await openPtyPair('socat', at);
@@ -30,7 +30,7 @@ async function unpluggable(simOptions: CcnetSimOptions = {}) {
     responseTimeoutMs: 250,
     silentAfterPolls: 3,
     // The start-up backoff, short for the test.
-    reopen: { firstMs: 50, maxMs: 200 },
+    reopen,
     log,
   });
   const credits: CashCredit[] = [];
@@ -173,4 +173,17 @@ t.test('the validator restarted while unplugged with a bill at the stacker: noth
   t.same(u.credits, [], 'no credit is invented for a bill no STACKED was seen for');
   t.equal(u.sim.insertBill(2), 'inserted');
   await waitFor('a new bill credited', () => u.credits.length === 1);
+});
+
+t.test('the port coming back is noticed from its path appearing, not only at the next backoff try', async (t) => {
+  // A backoff far longer than the hang guard of the wait below: only the path watch can bring it back in time.
+  const u = await unpluggable({}, { firstMs: 600_000, maxMs: 600_000 });
+  t.teardown(() => u.close());
+  await u.ready();
+  await u.unplug();
+  await waitFor('the fault shown', () => isLost(u.health()));
+  await u.plug();
+  await waitFor('back before the backoff try', () => u.health().state === 'ok' && u.sim.status().kind === 'idling');
+  t.equal(u.sim.insertBill(2), 'inserted');
+  await waitFor('credited', () => u.credits.length === 1);
 });
