@@ -6,21 +6,18 @@
  * a udev symlink pointing to a re-enumerated ttyUSB is followed, since the path is opened anew). Once it
  * opens, the driver starts over as at its start.
  *
- * The port coming back is also noticed from the file system: the directory of the path is watched
- * (inotify) while the port is lost, and a node or link created or changed there under the port's name
- * (the kernel's /dev/ttyUSB0, udev's symlink or permissions) is tried at once, so a technician's replug
- * works within seconds even when the backoff has grown to its maximum. Where the directory cannot be
- * watched (a udev by-id directory removed with its last device) the backoff alone finds it.
+ * The port coming back is also noticed from the file system (path-watch.ts) while it is lost: it is
+ * tried at once, so a technician's replug works within seconds even when the backoff has grown to its
+ * maximum.
  *
  * The backoff is reset only when the driver says the device answered on the reopened port (settled()),
  * not when the port merely opens: a node that opens and fails again at once (a tty going away) is tried
  * ever less often instead of in a tight loop.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { SerialLink } from '../../transports/serial/serial-port.js';
 import type { DriverLog } from '../driver-log.js';
+import { watchPath, type PathWatch } from './path-watch.js';
 import { Backoff, DEFAULT_BACKOFF, openError, type BackoffOptions, type OpenFault } from './reopen.js';
 
 export interface SerialRelinkOptions {
@@ -44,7 +41,7 @@ export class SerialRelink {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private trying: Promise<void> | null = null;
-  private watcher: FSWatcher | null = null;
+  private watcher: PathWatch | null = null;
   /** The path changed during a try: try once more at once if that one fails. */
   private poked = false;
 
@@ -99,22 +96,16 @@ export class SerialRelink {
   }
 
   private watchPath(): void {
-    const path = this.o.link.path;
-    try {
-      this.watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
-        if (file !== basename(path) || !this.running || !this.lostFault) return;
-        if (!this.timer) {
-          this.poked = true; // a try is running
-          return;
-        }
-        clearTimeout(this.timer);
-        this.timer = null;
-        this.trying = this.tryOpen();
-      });
-      this.watcher.on('error', () => this.unwatchPath());
-    } catch {
-      this.watcher = null; // not watchable: the backoff alone
-    }
+    this.watcher = watchPath(this.o.link.path, () => {
+      if (!this.running || !this.lostFault) return;
+      if (!this.timer) {
+        this.poked = true; // a try is running
+        return;
+      }
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.trying = this.tryOpen();
+    });
   }
 
   private unwatchPath(): void {
