@@ -60,7 +60,7 @@ async function buildCard(config: Config, log: Logger, extraStops: AssembledDevic
       const { TcpLink } = await import('./transports/tcp/tcp-link.js');
       const reader =
         vtk.transport === 'serial'
-          ? new VtkCardReader({ ...common, framing: 'serial', open: () => openSerialLink(vtk.serial_path) })
+          ? new VtkCardReader({ ...common, framing: 'serial', open: () => openSerialLink(vtk.serial_path), watchPath: vtk.serial_path })
           : new VtkCardReader({ ...common, framing: 'tcp', open: () => TcpLink.connect(vtk.host, vtk.port, vtk.connect_timeout_s * 1000) });
       return { reader, customer: null };
     }
