@@ -21,13 +21,15 @@
  *   logged as an error for the technician and never credited (no STACKED event was seen).
  *
  * The serial port lost while running (a USB-serial adapter unplugged):
- * README.md, "Devices that cannot be opened". The driver stops talking, health is faulted with error 506
- * and the path, and the port is reopened on the start-up backoff (relink.ts). When it opens, the driver starts over as start() does:
- * probe POLLs first (an event the validator kept meanwhile is handled before any RESET: CCNET, a
- * STACKED or RETURNED is repeated until ACKed; a bill still in ESCROW is decided again), then RESET, the
- * bill table read again (another validator may have been plugged in), and ENABLE BILL TYPES with what
- * the payment session wants now. What was credited stays credited; the repeat guard survives the loss,
- * so a STACKED whose ACK went down with the link is not credited twice.
+ * README.md, "Devices that cannot be opened". The driver stops talking, health is faulted with error
+ * 506 and the path, and the port is reopened on the start-up backoff (relink.ts). When it opens, the
+ * driver starts over as start() does: probe POLLs first (an event the validator kept meanwhile is
+ * handled before any RESET: CCNET "Acknowledgement", a STACKED or RETURNED is repeated until ACKed; a
+ * bill still in escrow, POLL status 80H, is decided again), then RESET, the bill table read
+ * again (another validator may have been plugged in), and ENABLE BILL TYPES with what the payment
+ * session wants now. What was credited stays credited; the repeat guard survives the loss, so a
+ * STACKED whose ACK went down with the link is not credited twice. A validator that lost power
+ * meanwhile reports POWER UP (POLL status 10H-12H) and is reset like at start.
  */
 import { ACK, Command, ILLEGAL_COMMAND, NAK, enableBillTypesRequest } from '../../codecs/ccnet/commands.js';
 import { ADDRESS_BILL_VALIDATOR } from '../../codecs/ccnet/frame.js';
