@@ -187,3 +187,19 @@ t.test('the port coming back is noticed from its path appearing, not only at the
   t.equal(u.sim.insertBill(2), 'inserted');
   await waitFor('credited', () => u.credits.length === 1);
 });
+
+t.test('a bill sent to the stacker when the port is lost, and the validator restarted meanwhile with it at the stacker: not credited, its value named for the technician', async (t) => {
+  // Slow steps, so that the port can be pulled while the bill is STACKING (after STACK, before STACKED).
+  const u = await unpluggable({ pollsPerStep: 40 });
+  t.teardown(() => u.close());
+  await u.ready();
+  t.equal(u.sim.insertBill(3), 'inserted');
+  await waitFor('stacking', () => u.sim.status().kind === 'stacking', { everyMs: 1 });
+  await u.unplug();
+  await waitFor('the fault shown', () => isLost(u.health()));
+  u.sim.powerCycle('stacker');
+  await u.plug();
+  await waitFor('back and open', () => u.health().state === 'ok' && u.sim.status().kind === 'idling');
+  t.same(u.credits, [], 'not credited: no STACKED was seen');
+  t.ok(u.log.at('error').some((e) => (e.obj as { value?: number }).value === 50000), 'the power-up with a bill at the stacker names the 500 RUB sent there');
+});
