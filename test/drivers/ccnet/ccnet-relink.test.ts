@@ -96,6 +96,7 @@ t.test('unplugged while running: faulted 506 naming the path; plugged back at th
   // Reopen tries fail while the pty is gone (the path does not exist): still 506, and logged with it.
   await waitFor('a failed reopen', () => u.log.at('error').some((e) => (e.obj as { code?: number; attempts?: number }).code === ErrorCode.DeviceUnavailable && ((e.obj as { attempts?: number }).attempts ?? 0) >= 1));
   t.ok(isLost(u.health()), 'still faulted 506');
+  t.comment(`health at the loss: ${lost.detail}; after a failed reopen: ${u.driver.health().detail}`);
   await u.plug();
   await waitFor('back', () => u.health().state === 'ok' && u.sim.masks().enable === 0xff);
   t.equal(u.driver.health().code, undefined, 'the fault cleared');
