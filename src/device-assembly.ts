@@ -60,7 +60,7 @@ async function buildCard(config: Config, log: Logger, extraStops: AssembledDevic
       const { TcpLink } = await import('./transports/tcp/tcp-link.js');
       const reader =
         vtk.transport === 'serial'
-          ? new VtkCardReader({ ...common, framing: 'serial', open: () => openSerialLink(vtk.serial_path) })
+          ? new VtkCardReader({ ...common, framing: 'serial', open: () => openSerialLink(vtk.serial_path), watchPath: vtk.serial_path })
           : new VtkCardReader({ ...common, framing: 'tcp', open: () => TcpLink.connect(vtk.host, vtk.port, vtk.connect_timeout_s * 1000) });
       return { reader, customer: null };
     }
@@ -280,6 +280,7 @@ export async function assembleDevices(config: Config, log: Logger): Promise<Asse
       log: log.child({ layer: 'driver' }),
       hopperLevels: levels.initial ?? simLevels,
       onHopperLevels: levels.save,
+      reopen: { firstMs: dev.open_retry_s * 1000, maxMs: dev.open_retry_max_s * 1000 },
     });
     await board.startSims();
     const b = board;

@@ -143,7 +143,7 @@ export const DevicesSchema = z
       .boolean()
       .default(false)
       .describe('Run the "board" devices on simulated lines and a simulated CCNET validator behind a pty (driver-level simulation, for demos and tests).'),
-    open_retry_s: z.number().int().min(1).max(3600).default(2).describe('A configured device that cannot be opened (port missing, chip not answering) is faulted and tried again after this many seconds, the delay doubling up to open_retry_max_s.'),
+    open_retry_s: z.number().int().min(1).max(3600).default(2).describe('A configured device that cannot be opened (port missing, chip not answering), or a serial port lost while running, is faulted and tried again after this many seconds, the delay doubling up to open_retry_max_s.'),
     open_retry_max_s: z.number().int().min(1).max(3600).default(60).describe('Longest delay between tries to open a device that cannot be opened, seconds.'),
     sim: SimDevicesSchema.default(SimDevicesSchema.parse({})),
     vtk: VtkSchema.default(VtkSchema.parse({})),

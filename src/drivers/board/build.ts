@@ -26,6 +26,7 @@ import { HopperDispenser } from '../hopper/hopper-dispenser.js';
 import type { CashAcceptor } from '../interfaces.js';
 import { nullLog, type DriverLog } from '../driver-log.js';
 import type { ChangeOptions } from '../../base/change.js';
+import type { BackoffOptions } from '../late/reopen.js';
 
 export interface BuildOptions {
   /** true: everything simulated behind the same drivers. */
@@ -39,6 +40,8 @@ export interface BuildOptions {
   sysfsRoot?: string;
   /** Real hardware only: opens an I2C bus (default the i2c-bus addon; tests put a register simulator behind it). */
   openI2c?: (bus: number) => Promise<I2cBus>;
+  /** A CCNET validator's serial port lost while running is reopened on this backoff (the start-up one: devices.open_retry_s, open_retry_max_s). */
+  reopen?: BackoffOptions;
 }
 
 /** Handles on the simulators, for the sim control channel and tests. */
@@ -168,7 +171,7 @@ async function build(profile: BoardProfile, options: BuildOptions, providers: Ma
       closers.unshift(() => sim.stop());
     }
     acceptors.push(
-      new CcnetBillValidator({ name: 'bill-validator', link: new NodeSerialLink({ path, baudRate: bv.baudRate }), address: bv.address, country: bv.country, log }),
+      new CcnetBillValidator({ name: 'bill-validator', link: new NodeSerialLink({ path, baudRate: bv.baudRate }), address: bv.address, country: bv.country, reopen: options.reopen, log }),
     );
   } else if (bv?.type === 'pulse') {
     const values = pulseValues(bv.values);

@@ -76,7 +76,7 @@ export function lateBoard(o: LateBoardOptions): LateBoard {
   const bv = p.billValidator;
   const ccnet = bv?.type === 'ccnet' ? bv : null;
   const linesProfile: BoardProfile = { ...p, billValidator: ccnet ? null : bv };
-  const common = { simulated: false, log: o.log, openI2c: o.openI2c, sysfsRoot: o.sysfsRoot };
+  const common = { simulated: false, log: o.log, openI2c: o.openI2c, sysfsRoot: o.sysfsRoot, reopen: o.backoff };
   let dispenser: LateDispenser | null = null;
   const lines = new Once<BuiltBoard>(() =>
     buildBoard(linesProfile, { ...common, hopperLevels: dispenser?.levelsNow() ?? o.hopperLevels ?? undefined, onHopperLevels: o.onHopperLevels }),

@@ -3,7 +3,8 @@
  *   node --import tsx src/drivers/ccnet/ccnet-sim-main.ts --port /path/to/pty [--escrow-timeout-ms N]
  * Reads one command per line on stdin and answers one JSON line on stdout:
  *   insert TYPE | unknown [REASON] | jam validator|stacker|none | cassette in|out|full |
- *   fail CODE|none | silent on|off | power none|validator|stacker | status
+ *   fail CODE|none | silent on|off | power none|validator|stacker | reopen | status
+ * (reopen: the pty was made again at the same path, the adapter plugged back; see CcnetValidatorSim.reconnect).
  * Prints {"ready":true} once the port is open.
  */
 import { createInterface } from 'node:readline';
@@ -34,6 +35,14 @@ for await (const line of createInterface({ input: process.stdin })) {
     case 'fail': sim.fail(arg === 'none' ? null : num(arg)); say({ ok: true }); break;
     case 'silent': sim.silent = arg === 'on'; say({ ok: true }); break;
     case 'power': sim.powerCycle(arg === 'validator' || arg === 'stacker' ? arg : 'none'); say({ ok: true }); break;
+    case 'reopen':
+      try {
+        await sim.reconnect();
+        say({ ok: true });
+      } catch (e) {
+        say({ error: (e as Error).message });
+      }
+      break;
     case 'status': say({ status: sim.status(), masks: sim.masks(), stacked: sim.stacked, returned: sim.returned }); break;
     case '': break;
     default: say({ error: `unknown command ${cmd}` });

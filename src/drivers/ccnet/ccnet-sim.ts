@@ -103,6 +103,16 @@ export class CcnetValidatorSim {
     await this.link.close();
   }
 
+  /**
+   * The serial adapter between controller and validator unplugged and plugged back (a new pty at the
+   * same path): the port is opened again. The validator has its own power, so it keeps its state: a
+   * bill in escrow, a STACKED event not yet acknowledged, its enable masks (powerCycle() for a restart).
+   */
+  async reconnect(): Promise<void> {
+    await this.link.close();
+    await this.link.open();
+  }
+
   /** Power cycle: everything volatile is lost; `bill` says where a bill was caught. */
   powerCycle(bill: 'none' | 'validator' | 'stacker' = 'none'): void {
     if (this.escrowTimer) clearTimeout(this.escrowTimer);

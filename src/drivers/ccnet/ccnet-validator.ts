@@ -19,15 +19,29 @@
  *   (our ACK was lost on the line): it is ACKed again, never credited twice.
  * - POWER UP WITH BILL IN STACKER: the bill went to the cassette while we were not listening; it is
  *   logged as an error for the technician and never credited (no STACKED event was seen).
+ *
+ * The serial port lost while running (a USB-serial adapter unplugged):
+ * README.md, "Devices that cannot be opened". The driver stops talking, health is faulted with error
+ * 506 and the path, and the port is reopened on the start-up backoff (relink.ts). When it opens, the
+ * driver starts over as start() does: probe POLLs first (an event the validator kept meanwhile is
+ * handled before any RESET: CCNET "Acknowledgement", a STACKED or RETURNED is repeated until ACKed; a
+ * bill still in escrow, POLL status 80H, is decided again), then RESET, the bill table read
+ * again (another validator may have been plugged in), and ENABLE BILL TYPES with what the payment
+ * session wants now. What was credited stays credited; the repeat guard survives the loss, so a
+ * STACKED whose ACK went down with the link is not credited twice. A validator that lost power
+ * meanwhile reports POWER UP (POLL status 10H-12H) and is reset like at start.
  */
-import { ErrorCode, PayPointError } from '../../errors.js';
-import { ACK, Command, ILLEGAL_COMMAND, NAK, enableBillTypesRequest, maskOf } from '../../codecs/ccnet/commands.js';
-import { encodeFrame, FrameReader, ADDRESS_BILL_VALIDATOR } from '../../codecs/ccnet/frame.js';
+import { ACK, Command, ILLEGAL_COMMAND, NAK, enableBillTypesRequest } from '../../codecs/ccnet/commands.js';
+import { ADDRESS_BILL_VALIDATOR } from '../../codecs/ccnet/frame.js';
 import { decodePoll, type PollStatus } from '../../codecs/ccnet/poll-status.js';
 import { decodeBillTable, type BillTypeEntry } from '../../codecs/ccnet/bill-table.js';
 import type { SerialLink } from '../../transports/serial/serial-port.js';
 import type { CashAcceptor, CashCredit, DeviceHealth, EscrowDecision } from '../interfaces.js';
 import { nullLog, type DriverLog } from '../driver-log.js';
+import { CcnetLine } from './ccnet-line.js';
+import { CcnetBills } from './ccnet-bills.js';
+import { SerialRelink } from '../late/relink.js';
+import { describeOpenFault, type BackoffOptions } from '../late/reopen.js';
 
 export interface CcnetValidatorOptions {
   name?: string;
@@ -48,15 +62,18 @@ export interface CcnetValidatorOptions {
   acceptValues?: number[] | null;
   /** Only bill table entries of this country code are used (CashCode reports 'RUS' for roubles); null: any. */
   country?: string | null;
+  /** Reopening a lost port: the start-up backoff (devices.open_retry_s, open_retry_max_s). */
+  reopen?: BackoffOptions;
   log?: DriverLog;
 }
 
 /**
  * probe: first POLLs after start, before any RESET, so that a power-up condition is seen and an event
  * left unacknowledged before a daemon restart (a STACKED bill) is still credited; reset: send RESET;
- * initialising: wait for UNIT DISABLED, read the bill table; ready: normal polling.
+ * initialising: wait for UNIT DISABLED, read the bill table; ready: normal polling; unlinked: the serial
+ * port was lost and is being reopened (nothing is sent).
  */
-type Phase = 'stopped' | 'probe' | 'reset' | 'initialising' | 'ready';
+type Phase = 'stopped' | 'probe' | 'reset' | 'initialising' | 'ready' | 'unlinked';
 
 /** States in which a bill is moving: the probe lets them finish before resetting. */
 const IN_TRANSIT = new Set<PollStatus['kind']>(['accepting', 'stacking', 'returning', 'escrow', 'stacked', 'returned', 'holding', 'busy', 'pause']);
@@ -67,14 +84,12 @@ export class CcnetBillValidator implements CashAcceptor {
   private readonly link: SerialLink;
   private readonly address: number;
   private readonly pollIntervalMs: number;
-  private readonly responseTimeoutMs: number;
-  private readonly retries: number;
   private readonly silentAfterPolls: number;
   private readonly holdIntervalMs: number;
-  private readonly acceptValues: number[] | null;
-  private readonly country: string | null;
+  private readonly bills: CcnetBills;
   private readonly log: DriverLog;
-  private readonly reader: FrameReader;
+  private readonly line: CcnetLine;
+  private readonly relink: SerialRelink;
 
   private creditHandler: ((c: CashCredit) => Promise<void>) | null = null;
   private escrowHandler: ((value: number) => Promise<EscrowDecision>) | null = null;
@@ -83,60 +98,53 @@ export class CcnetBillValidator implements CashAcceptor {
   private accepts: ((value: number) => boolean) | null = null;
   private sentEnable: { enabled: boolean; at: number } | null = null;
   private phase: Phase = 'stopped';
-  private table: BillTypeEntry[] | null = null;
   private missed = 0;
   private lastStatus: PollStatus | null = null;
   private lastEvent = '';
   private escrowDecided = false;
+  /** The value of a bill sent to the stacker (STACK acknowledged) whose STACKED or RETURNED is not seen yet. */
+  private stackSent: number | null = null;
   private creditedRepeatGuard: number | null = null;
   private creditSeq = 0;
   private readonly bootId = Date.now().toString(36);
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
-  private lock: Promise<void> = Promise.resolve();
-  private waiter: ((data: Uint8Array | null) => void) | null = null;
 
   constructor(options: CcnetValidatorOptions) {
     this.name = options.name ?? 'bill-validator';
     this.link = options.link;
     this.address = options.address ?? ADDRESS_BILL_VALIDATOR;
     this.pollIntervalMs = options.pollIntervalMs ?? 150;
-    this.responseTimeoutMs = options.responseTimeoutMs ?? 300;
-    this.retries = options.retries ?? 2;
     this.silentAfterPolls = options.silentAfterPolls ?? 5;
     this.holdIntervalMs = options.holdIntervalMs ?? 5_000;
-    this.acceptValues = options.acceptValues ?? null;
-    this.country = options.country ?? null;
+    this.bills = new CcnetBills(options.acceptValues ?? null, options.country ?? null);
     this.log = options.log ?? nullLog;
-    this.reader = new FrameReader(
-      (f) => {
-        if (f.address !== this.address) return;
-        const w = this.waiter;
-        this.waiter = null;
-        w?.(f.data);
-      },
-      (e) => {
-        this.log.debug({ device: this.name, error: e.kind }, 'ccnet: bad bytes on the line');
-        // A corrupted answer: fail the exchange now rather than at the timeout.
-        if (e.kind === 'crc' && this.waiter) {
-          const w = this.waiter;
-          this.waiter = null;
-          w(null);
-        }
-      },
-    );
+    this.line = new CcnetLine({
+      name: this.name,
+      link: this.link,
+      address: this.address,
+      responseTimeoutMs: options.responseTimeoutMs ?? 300,
+      retries: options.retries ?? 2,
+      log: this.log,
+    });
+    this.relink = new SerialRelink({
+      name: this.name,
+      link: this.link,
+      backoff: options.reopen,
+      log: this.log,
+      onLost: () => this.unlinked(),
+      onBack: () => this.relinked(),
+    });
   }
 
   denominations(): number[] {
-    const values = this.usableEntries().map((e) => e.value!);
-    if (values.length > 0) return [...new Set(values)].sort((a, b) => a - b);
-    return [...(this.acceptValues ?? [])].sort((a, b) => a - b);
+    return this.bills.denominations();
   }
 
-  /** The validator's bill table as read at start (null before). */
+  /** The validator's bill table as last read (null before). */
   billTable(): BillTypeEntry[] | null {
-    return this.table ? this.table.map((e) => ({ ...e })) : null;
+    return this.bills.table;
   }
 
   onCredit(handler: (credit: CashCredit) => Promise<void>): void {
@@ -161,6 +169,8 @@ export class CcnetBillValidator implements CashAcceptor {
   health(): DeviceHealth {
     const h = (state: DeviceHealth['state'], detail: string): DeviceHealth => ({ name: this.name, kind: 'bill', state, detail });
     if (this.phase === 'stopped') return h('offline', 'stopped');
+    const lost = this.relink.fault();
+    if (lost) return { ...h('fault', describeOpenFault(lost)), code: lost.error.code };
     if (this.missed >= this.silentAfterPolls) return h('offline', `no answer from the validator on ${this.link.path}`);
     const s = this.lastStatus;
     if (!s || this.phase !== 'ready') return h('degraded', 'initialising');
@@ -177,9 +187,8 @@ export class CcnetBillValidator implements CashAcceptor {
 
   async start(): Promise<void> {
     if (this.phase !== 'stopped') return;
-    this.link.onData((chunk) => this.reader.push(chunk));
-    this.link.onError((e) => this.log.error({ device: this.name, err: e.message }, 'ccnet: serial port failed'));
-    await this.link.open();
+    this.link.onData((chunk) => this.line.push(chunk));
+    await this.relink.open();
     this.phase = 'probe';
     this.missed = 0;
     this.loop = this.run();
@@ -192,8 +201,9 @@ export class CcnetBillValidator implements CashAcceptor {
     this.wakeUp();
     await this.loop;
     this.loop = null;
+    await this.relink.stop();
     // Close the validator so it takes nothing while nobody is listening.
-    if (wasReady) await this.command(enableBillTypesRequest(0, 0)).catch(() => undefined);
+    if (wasReady) await this.line.command(enableBillTypesRequest(0, 0)).catch(() => undefined);
     await this.link.close();
   }
 
@@ -201,6 +211,11 @@ export class CcnetBillValidator implements CashAcceptor {
 
   private async run(): Promise<void> {
     while (this.phase !== 'stopped') {
+      if (this.phase === 'unlinked') {
+        // Nothing to talk to: woken by relinked() or stop().
+        await this.sleep(60_000);
+        continue;
+      }
       try {
         if (this.phase === 'reset') await this.reset();
         else await this.pollOnce();
@@ -218,13 +233,37 @@ export class CcnetBillValidator implements CashAcceptor {
     return this.phase === 'stopped';
   }
 
-  /** Phase changes from the loop never undo stop(). */
-  private setPhase(p: Exclude<Phase, 'stopped'>): void {
-    if (this.phase !== 'stopped') this.phase = p;
+  /** Phase changes from the loop never undo stop(), nor a lost port (only relinked() ends that). */
+  private setPhase(p: Exclude<Phase, 'stopped' | 'unlinked'>): void {
+    if (this.phase !== 'stopped' && this.phase !== 'unlinked') this.phase = p;
+  }
+
+  /** The serial port failed (relink.ts): stop talking; an exchange waiting for an answer ends now. */
+  private unlinked(): void {
+    if (this.phase === 'stopped') return;
+    this.phase = 'unlinked';
+    this.line.abort();
+  }
+
+  /**
+   * The port is open again: start over as start() does (probe POLLs, RESET, bill table, ENABLE BILL
+   * TYPES with the current wish). A validator that lost power meanwhile says POWER UP (possibly WITH BILL
+   * IN STACKER, handled below: never credited); one that kept power may still hold an event.
+   */
+  private relinked(): void {
+    if (this.phase !== 'unlinked') return;
+    this.missed = 0;
+    this.lastStatus = null;
+    this.sentEnable = null;
+    this.escrowDecided = false;
+    // Another validator may have been plugged in: its table is read before it values a bill.
+    this.bills.stale = true;
+    this.phase = 'probe';
+    this.wakeUp();
   }
 
   private async reset(): Promise<void> {
-    const answer = await this.exchange([Command.Reset]);
+    const answer = await this.line.exchange([Command.Reset]);
     if (!answer) return this.noAnswer();
     this.answered();
     if (answer[0] !== ACK) return;
@@ -234,7 +273,7 @@ export class CcnetBillValidator implements CashAcceptor {
   }
 
   private async pollOnce(): Promise<void> {
-    const answer = await this.exchange([Command.Poll]);
+    const answer = await this.line.exchange([Command.Poll]);
     if (!answer) return this.noAnswer();
     this.answered();
     if (answer.length === 1 && (answer[0] === NAK || answer[0] === ILLEGAL_COMMAND)) return;
@@ -250,6 +289,7 @@ export class CcnetBillValidator implements CashAcceptor {
   }
 
   private answered(): void {
+    this.relink.settled();
     if (this.missed >= this.silentAfterPolls) {
       this.log.info({ device: this.name }, 'ccnet: validator answering again');
       // It may have lost its enable masks meanwhile (it would say POWER UP if it rebooted).
@@ -263,15 +303,19 @@ export class CcnetBillValidator implements CashAcceptor {
     this.lastStatus = s;
     if (s.kind !== 'stacked') this.creditedRepeatGuard = null;
     if (s.kind !== 'escrow') this.escrowDecided = false;
+    const sentToStacker = this.stackSent;
+    if (s.kind === 'stacked' || s.kind === 'returned' || s.kind === 'power-up') this.stackSent = null;
     const changed = !previous || previous.kind !== s.kind;
 
     if (s.kind === 'stacked') return this.stacked(s.billType);
-    await this.ack();
+    await this.line.ack();
 
     switch (s.kind) {
       case 'power-up':
         if (s.bill === 'stacker') {
-          this.log.error({ device: this.name }, 'ccnet: power-up with a bill in the stacker: it went to the cassette without a STACKED event and is not credited; check the cassette against the session');
+          // A bill we sent to the stacker before the validator lost power (or its port was unplugged and
+          // it restarted): its value is named for the technician; it is still not credited.
+          this.log.error({ device: this.name, value: sentToStacker }, 'ccnet: power-up with a bill in the stacker: it went to the cassette without a STACKED event and is not credited; check the cassette against the session');
         } else if (s.bill === 'validator') {
           this.log.warn({ device: this.name }, 'ccnet: power-up with a bill in the validator: it is returned to the customer on reset');
         } else if (this.phase === 'ready') {
@@ -287,8 +331,8 @@ export class CcnetBillValidator implements CashAcceptor {
       case 'escrow':
         return this.escrow(s.billType);
       case 'returned':
-        this.lastEvent = `returned ${this.valueOf(s.billType) ?? `type ${s.billType}`}`;
-        this.log.info({ device: this.name, billType: s.billType, value: this.valueOf(s.billType) }, 'ccnet: bill returned');
+        this.lastEvent = `returned ${this.bills.valueOf(s.billType) ?? `type ${s.billType}`}`;
+        this.log.info({ device: this.name, billType: s.billType, value: this.bills.valueOf(s.billType) }, 'ccnet: bill returned');
         return;
       case 'rejecting':
         if (changed) {
@@ -320,11 +364,11 @@ export class CcnetBillValidator implements CashAcceptor {
   }
 
   private async loadTable(): Promise<void> {
-    if (this.table) return;
-    const data = await this.command([Command.GetBillTable]);
-    await this.ack();
-    this.table = decodeBillTable(data);
-    this.log.info({ device: this.name, bills: this.usableEntries().map((e) => e.value) }, 'ccnet: bill table read');
+    if (!this.bills.stale) return;
+    const data = await this.line.command([Command.GetBillTable]);
+    await this.line.ack();
+    if (this.bills.replace(decodeBillTable(data))) this.log.warn({ device: this.name }, 'ccnet: the validator plugged back has another bill table: the new one is used');
+    this.log.info({ device: this.name, bills: this.bills.usable().map((e) => e.value) }, 'ccnet: bill table read');
   }
 
   /** The validator says it is closed while it should be open, or the reverse, and we did not just tell it. */
@@ -338,23 +382,21 @@ export class CcnetBillValidator implements CashAcceptor {
 
   /** The ENABLE BILL TYPES mask wanted now: the usable types, narrowed to the values left open. */
   private wantMask(): number {
-    if (!this.wantEnabled) return 0;
-    const accepts = this.accepts;
-    return maskOf(this.usableEntries().filter((e) => accepts === null || accepts(e.value!)).map((e) => e.billType));
+    return this.wantEnabled ? this.bills.mask(this.accepts) : 0;
   }
 
   private async applyEnable(): Promise<void> {
     const mask = this.wantMask();
     const enabled = mask !== 0;
     // Every enabled type stops in escrow: the domain decides (README.md, "Cash hardware").
-    await this.command(enableBillTypesRequest(mask, mask));
+    await this.line.command(enableBillTypesRequest(mask, mask));
     this.sentEnable = { enabled, at: Date.now() };
   }
 
   private async escrow(billType: number): Promise<void> {
     if (this.escrowDecided) return;
     await this.loadTable();
-    const value = this.valueOf(billType, true);
+    const value = this.bills.valueOf(billType, true);
     let decision: EscrowDecision = 'return';
     if (value === null) {
       this.log.error({ device: this.name, billType }, 'ccnet: bill in escrow of a type not accepted here: returned');
@@ -363,7 +405,7 @@ export class CcnetBillValidator implements CashAcceptor {
     } else if (!this.escrowHandler) {
       decision = 'stack';
     } else {
-      const hold = setInterval(() => void this.command([Command.Hold]).catch(() => undefined), this.holdIntervalMs);
+      const hold = setInterval(() => void this.line.command([Command.Hold]).catch(() => undefined), this.holdIntervalMs);
       try {
         decision = await this.escrowHandler(value);
       } catch (e) {
@@ -375,24 +417,25 @@ export class CcnetBillValidator implements CashAcceptor {
       // Closed while deciding (the session ended): give the bill back.
       if (!this.wantEnabled) decision = 'return';
     }
-    await this.command([decision === 'stack' ? Command.Stack : Command.Return]);
+    await this.line.command([decision === 'stack' ? Command.Stack : Command.Return]);
     this.escrowDecided = true;
+    this.stackSent = decision === 'stack' ? value : null;
     this.log.info({ device: this.name, value, decision }, 'ccnet: escrow decided');
   }
 
   private async stacked(billType: number): Promise<void> {
     if (this.creditedRepeatGuard === billType) {
       // Same STACKED again with nothing in between: our ACK was lost (see the header comment).
-      await this.ack();
+      await this.line.ack();
       return;
     }
     // A STACKED seen before the table was read (left over from before a restart): value it first.
     // If the table cannot be read now, no ACK: the validator repeats the event.
     await this.loadTable();
-    const value = this.valueOf(billType);
+    const value = this.bills.valueOf(billType);
     if (value === null) {
       this.log.error({ device: this.name, billType }, 'ccnet: STACKED bill of a type not in the table: cannot be credited');
-      await this.ack();
+      await this.line.ack();
       this.creditedRepeatGuard = billType;
       return;
     }
@@ -412,70 +455,7 @@ export class CcnetBillValidator implements CashAcceptor {
     this.creditedRepeatGuard = billType;
     this.lastEvent = `stacked ${value}`;
     this.log.info({ device: this.name, value, ref }, 'ccnet: bill stacked and credited');
-    await this.ack();
-  }
-
-  private usableEntries(): BillTypeEntry[] {
-    return (this.table ?? []).filter(
-      (e) => e.value !== null && (this.country === null || e.country === this.country) && (this.acceptValues === null || this.acceptValues.includes(e.value)),
-    );
-  }
-
-  /** The value of a bill type: from the whole table (a STACKED bill is money in the cassette, whatever
-   * the configuration says now), or only among the types this unit accepts (escrow decisions). */
-  private valueOf(billType: number, acceptedOnly = false): number | null {
-    const entries = acceptedOnly ? this.usableEntries() : (this.table ?? []);
-    return entries.find((e) => e.billType === billType)?.value ?? null;
-  }
-
-  // ---- exchanges ----------------------------------------------------------------------------------
-
-  /** One request and its answer (null: none in time, or a corrupted one). Serialised: CCNET is half-duplex. */
-  private exchange(data: number[]): Promise<Uint8Array | null> {
-    const run = async (): Promise<Uint8Array | null> => {
-      this.reader.reset();
-      const answer = new Promise<Uint8Array | null>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = null;
-          resolve(null);
-        }, this.responseTimeoutMs);
-        this.waiter = (d) => {
-          clearTimeout(timer);
-          resolve(d);
-        };
-      });
-      try {
-        await this.link.write(encodeFrame(this.address, data));
-      } catch (e) {
-        this.waiter?.(null);
-        this.log.debug({ device: this.name, err: String(e) }, 'ccnet: write failed');
-      }
-      return answer;
-    };
-    const result = this.lock.then(run, run);
-    this.lock = result.then(() => undefined, () => undefined);
-    return result;
-  }
-
-  /** A command that must be answered: retried on silence, NAK or corruption; ILLEGAL COMMAND is an error. */
-  private async command(data: number[]): Promise<Uint8Array> {
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
-      const answer = await this.exchange(data);
-      if (!answer || (answer.length === 1 && answer[0] === NAK)) continue;
-      if (answer.length === 1 && answer[0] === ILLEGAL_COMMAND) {
-        throw new PayPointError(ErrorCode.DeviceProtocol, `validator refused command 0x${data[0].toString(16)}`, { device: this.name, command: data[0] });
-      }
-      return answer;
-    }
-    throw new PayPointError(ErrorCode.DeviceTimeout, `no answer to command 0x${data[0].toString(16)}`, { device: this.name, command: data[0] });
-  }
-
-  private async ack(): Promise<void> {
-    const frame = encodeFrame(this.address, [ACK]);
-    const send = () => this.link.write(frame).catch(() => undefined);
-    const done = this.lock.then(send, send);
-    this.lock = done.then(() => undefined);
-    await done;
+    await this.line.ack();
   }
 
   private sleep(ms: number): Promise<void> {

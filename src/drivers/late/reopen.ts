@@ -3,8 +3,8 @@
  * serial adapter unplugged, a wrong tty, an I2C expander not answering, a GPIO line that cannot be
  * exported. The daemon starts without it: the device is faulted (error 506, DeviceUnavailable, naming
  * the path or address) and its opening is tried again with a backoff (first delay doubling up to a
- * maximum), so a device that appears later joins without a restart. A device that fails after it was
- * opened is its driver's business (its own offline/fault states), not this module's.
+ * maximum), so a device that appears later joins without a restart. A serial port that fails after it
+ * was opened is reopened by its driver on the same backoff (relink.ts).
  */
 import { ErrorCode, PayPointError } from '../../errors.js';
 import type { DriverLog } from '../driver-log.js';
@@ -66,7 +66,9 @@ export function openError(device: string, target: string, e: unknown): PayPointE
 /** One line for health(): what could not be opened, why, and when it is tried again. */
 export function describeOpenFault(f: OpenFault, now = Date.now()): string {
   const when = f.nextAt === null ? 'trying again now' : `next try in ${Math.max(0, Math.ceil((f.nextAt - now) / 1000))} s`;
-  return `${f.error.message} (${f.attempts} ${f.attempts === 1 ? 'try' : 'tries'}; ${when})`;
+  // No try yet: a port lost after it was open (relink.ts) before its first reopen.
+  const tries = f.attempts > 0 ? `${f.attempts} ${f.attempts === 1 ? 'try' : 'tries'}; ` : '';
+  return `${f.error.message} (${tries}${when})`;
 }
 
 export interface ReopenerOptions<T> {

@@ -67,11 +67,13 @@ export interface VtkCardReaderOptions {
   orphanGraceMs?: number;
   /** Take the terminal's keep-alive and timeout values (tags 05, 06) as 3.5/3.6 require. Default true. */
   honourTerminalTimers?: boolean;
+  /** Serial: the device path, watched while the link is down so a replugged adapter is tried at once. */
+  watchPath?: string;
 }
 
 export class VtkCardReader implements CardReader {
   readonly name: string;
-  private readonly o: Required<Omit<VtkCardReaderOptions, 'productName' | 'log' | 'name'>> & { productName?: string };
+  private readonly o: Required<Omit<VtkCardReaderOptions, 'productName' | 'log' | 'name' | 'watchPath'>> & { productName?: string; watchPath?: string };
   private readonly log: VtkLog;
   private started = false;
   private ticker: NodeJS.Timeout | null = null;
@@ -96,6 +98,7 @@ export class VtkCardReader implements CardReader {
       recoverWaitMs: opts.recoverWaitMs ?? 5_000,
       orphanGraceMs: opts.orphanGraceMs ?? 60_000,
       honourTerminalTimers: opts.honourTerminalTimers ?? true,
+      watchPath: opts.watchPath,
     };
     this.link = new VtkLinkSession({ ...this.o, name: this.name }, this.log, {
       onAnswer: (m) => this.ops.onAnswer(m),

@@ -9,6 +9,7 @@ import { decodeMessage, describeMessage, encodeMessage, type VtkMessage } from '
 import type { ByteLink, LinkOpener } from './byte-link.js';
 import { mono, type VtkLog } from './vtk-log.js';
 import { Backoff, openError, type OpenFault } from '../late/reopen.js';
+import { watchPath, type PathWatch } from '../late/path-watch.js';
 
 export interface VtkLinkOptions {
   name: string;
@@ -24,6 +25,8 @@ export interface VtkLinkOptions {
   /** The terminal's path or address, named in the fault when the link cannot be opened. */
   target: string;
   honourTerminalTimers: boolean;
+  /** Serial: the device path, watched while the link is down so that a replugged adapter is tried at once (path-watch.ts). */
+  watchPath?: string;
 }
 
 export interface VtkLinkEvents {
@@ -58,6 +61,9 @@ export class VtkLinkSession {
   /** The link cannot be opened (error 506); null once it opens. */
   openFault: OpenFault | null = null;
   private readonly backoff: Backoff;
+  private watcher: PathWatch | null = null;
+  /** The watched path changed while a connect was under way: if it fails, try again at once. */
+  private poked = false;
   /** Garbled frames and malformed messages dropped (shown in health). */
   dropped = 0;
 
@@ -92,6 +98,8 @@ export class VtkLinkSession {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.watcher?.close();
+    this.watcher = null;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const l = this.drop();
@@ -101,6 +109,7 @@ export class VtkLinkSession {
   private async connect(): Promise<void> {
     if (!this.running || this.link || this.connecting) return;
     this.connecting = true;
+    this.poked = false;
     let link: ByteLink;
     try {
       link = await this.o.open();
@@ -109,7 +118,8 @@ export class VtkLinkSession {
       const msg = (e as Error).message;
       // Backs off while nothing waits for the terminal; an operation in flight keeps the plain interval,
       // so its outcome is learned as soon as the terminal is back.
-      const delay = this.events.busy() ? (this.backoff.reset(), this.o.reconnectMs) : this.backoff.next();
+      let delay = this.events.busy() ? (this.backoff.reset(), this.o.reconnectMs) : this.backoff.next();
+      if (this.poked) delay = 0;
       const error = openError(this.o.name, this.o.target, e);
       this.openFault = { error, attempts: (this.openFault?.attempts ?? 0) + 1, nextAt: Date.now() + delay };
       if (msg !== this.lastLinkError) {
@@ -126,6 +136,8 @@ export class VtkLinkSession {
     }
     const gen = ++this.gen;
     this.link = link;
+    this.watcher?.close();
+    this.watcher = null;
     if (this.openFault) this.log.info({ device: this.o.name, target: this.o.target, failedTries: this.openFault.attempts }, 'VTK: link opened: fault cleared');
     this.openFault = null;
     this.backoff.reset();
@@ -148,11 +160,25 @@ export class VtkLinkSession {
 
   private scheduleReconnect(delay = this.o.reconnectMs): void {
     if (!this.running || this.reconnectTimer) return;
+    if (this.o.watchPath && !this.watcher) this.watcher = watchPath(this.o.watchPath, () => this.pathChanged());
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.openFault) this.openFault = { ...this.openFault, nextAt: null };
       void this.connect();
     }, delay);
+  }
+
+  /** The serial device's path changed while the link is down (plugged back): connect now, not at the timer. */
+  private pathChanged(): void {
+    if (!this.running || this.link) return;
+    if (this.connecting) {
+      this.poked = true;
+      return;
+    }
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    if (this.openFault) this.openFault = { ...this.openFault, nextAt: null };
+    void this.connect();
   }
 
   private drop(): ByteLink | null {

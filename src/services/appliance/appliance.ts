@@ -170,14 +170,18 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
     updateLed();
     changed();
   };
+  // A finish on a clock not known to be synchronised is flagged BEFORE the finish is stored (the engine
+  // awaits this hook): flagged afterwards, a power cut between the two, or an export read right after
+  // the finish, found the finished session unflagged. Cut between flag and finish: the session is
+  // flagged and finishes after the restart, flagged again if the clock is still unknown; a flag too
+  // many errs on the side the flag is for.
+  engine.setBeforeFinish(async (s) => {
+    if (clock.synchronized === true) return;
+    unsynced++;
+    await flagUnsynced(dataDir, { _id: s._id, uid: s.uid, finishedAt: s.finishedAt });
+  });
   const onFinished = (s: { _id: string; uid: string; state: string; finishedAt: number | null }) => {
     metrics.sessionFinished(s.state);
-    if (clock.synchronized !== true) {
-      unsynced++;
-      flagUnsynced(dataDir, { _id: s._id, uid: s.uid, finishedAt: s.finishedAt }).catch((e) =>
-        log.error({ err: { message: (e as Error).message } }, 'cannot record an unsynchronised finish'),
-      );
-    }
     void refreshStore().then(onChanged, () => undefined);
   };
   engine.on('changed', onChanged);
@@ -263,6 +267,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
       for (const t of timers) clearInterval(t);
       engine.off('changed', onChanged);
       engine.off('finished', onFinished);
+      engine.setBeforeFinish(null);
       cash.off('changed', onChanged);
       monitor.stop();
       await status?.stop();

@@ -75,6 +75,13 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
   private lastStoreError: PayPointError | null = null;
   private readonly gate: CashGate;
 
+  /**
+   * Awaited before a session's final state is stored (the appliance's clock flag, docs/appliance.md,
+   * "Clock"): what must be on disk about a finish is on disk before the finish is, so neither a power
+   * cut nor a reader that sees the finished session (the CSV export) can find the finish without it.
+   */
+  private beforeFinish: ((session: Session) => Promise<void>) | null = null;
+
   constructor(private readonly opts: EngineOptions) {
     super();
     this.store = opts.store;
@@ -240,7 +247,20 @@ export class PaymentEngine extends EventEmitter<EngineEvents> {
     });
   }
 
+  /** Sets the hook awaited before a final state is stored; a hook that fails is logged and the finish goes on. */
+  setBeforeFinish(hook: ((session: Session) => Promise<void>) | null): void {
+    this.beforeFinish = hook;
+  }
+
   private async save(session: Session, prev: StoredSession): Promise<StoredSession> {
+    if (this.beforeFinish && isFinal(session) && !isFinal(prev)) {
+      try {
+        await this.beforeFinish(session);
+      } catch (e) {
+        // The finish itself (the money) must not wait on a side record.
+        this.log.error({ err: errInfo(e), uid: session.uid }, 'before-finish record failed');
+      }
+    }
     let stored: StoredSession;
     try {
       stored = await this.store.save(session, prev.outbox, this.now());

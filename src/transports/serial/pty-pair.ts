@@ -1,6 +1,9 @@
 /**
  * A pty pair made by socat (`socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B`), so a serial
  * driver and a simulated device can talk through real ttys: the simulated board and tests use it.
+ * `at` puts the links at given paths, so a pair closed (the adapter unplugged: both ends fail, socat
+ * removes its links) can be made again at the same paths (plugged back; the links then point to new
+ * /dev/pts nodes, as a udev symlink does to a re-enumerated ttyUSB).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,10 +17,14 @@ export interface PtyPair {
   close(): Promise<void>;
 }
 
-export async function openPtyPair(socat = 'socat'): Promise<PtyPair> {
-  const dir = await mkdtemp(join(tmpdir(), 'paypoint-pty-'));
-  const a = join(dir, 'A');
-  const b = join(dir, 'B');
+export async function openPtyPair(socat = 'socat', at?: { a: string; b: string }): Promise<PtyPair> {
+  const dir = at ? null : await mkdtemp(join(tmpdir(), 'paypoint-pty-'));
+  const a = at?.a ?? join(dir!, 'A');
+  const b = at?.b ?? join(dir!, 'B');
+  const cleanup = async (): Promise<void> => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    else for (const p of [a, b]) await rm(p, { force: true });
+  };
   const proc: ChildProcess = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   try {
@@ -42,7 +49,7 @@ export async function openPtyPair(socat = 'socat'): Promise<PtyPair> {
     });
   } catch (e) {
     proc.kill();
-    await rm(dir, { recursive: true, force: true });
+    await cleanup();
     throw new PayPointError(ErrorCode.DeviceNotReady, `cannot make a pty pair: ${(e as Error).message}`, {}, { cause: e });
   }
   return {
@@ -54,7 +61,7 @@ export async function openPtyPair(socat = 'socat'): Promise<PtyPair> {
         proc.kill('SIGTERM');
         await exited;
       }
-      await rm(dir, { recursive: true, force: true });
+      await cleanup();
     },
   };
 }

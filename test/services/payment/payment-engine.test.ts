@@ -274,3 +274,36 @@ t.test('regression: the wall clock jumping forward (NTP sync on a Pi) does not c
   await settled(r);
   t.equal(await r.engine.poll('ntp'), 2, 'cancelled when the real inactivity reached the timeout');
 });
+
+// Regression: the clock flag of a finish was written after the finish was stored, so an export read
+// right after a finish (the importer test, 1 run in 3) or a power cut between the two found the finished
+// session unflagged. The before-finish hook now runs, and completes, before the final state is stored.
+t.test('before-finish hook: awaited before the final state is stored, once per finish, failure does not block the finish', async (t) => {
+  const r = await rig(tempDir());
+  t.teardown(() => r.engine.stop());
+  const seen: Array<{ uid: string; state: string; storedState: string | undefined }> = [];
+  let release!: () => void;
+  const gate = new Promise<void>((res) => (release = res));
+  r.engine.setBeforeFinish(async (s) => {
+    const [stored] = await r.store.byUid(s.uid, 0);
+    seen.push({ uid: s.uid, state: s.state, storedState: stored?.state });
+    if (s.uid === 'slow') await gate;
+    if (s.uid === 'failing') throw new Error('disk full');
+  });
+  t.equal(await r.engine.pay(pay('slow', 1000)), 0);
+  // The credit is acknowledged only once stored, so the insert waits on the hook too: not awaited here.
+  const inserted = r.coin.insert(1000);
+  for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+  t.same(seen, [{ uid: 'slow', state: 'paid', storedState: 'paying' }], 'the hook saw the finish before the store had it');
+  t.equal(await r.engine.poll('slow'), 1, 'not finished while the hook has not completed');
+  release();
+  t.same(await inserted, { accepted: true, value: 1000 });
+  await settled(r);
+  t.equal(await r.engine.poll('slow'), 0, 'finished once the hook completed');
+
+  t.equal(await r.engine.pay(pay('failing', 1000)), 0);
+  await r.engine.cancel('button');
+  await settled(r);
+  t.equal(await r.engine.poll('failing'), 2, 'a cancelled session finished although the hook threw');
+  t.same(seen.map((s) => s.uid), ['slow', 'failing'], 'once per finish, not for intermediate states');
+});
