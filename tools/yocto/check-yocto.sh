@@ -275,7 +275,7 @@ run mkdir -p "$ycl/conf"
   # wic image type, poky's image_types_wic.bbclass makes do_rootfs_wicenv depend on BBLAYERS (in
   # WICVARS), so adding ANY layer changes that task's signature (and its dependents'; meta-rauc's
   # core-bundle-minimal brings core-image-minimal into world): the check's setup, not the layer under
-  # test (an empty layer changes it the same way: yocto-layer/README.md, "Signatures with meta-rauc").
+  # test (an empty layer changes it the same way: yocto-layer/README.md, "yocto-check-layer").
   # Only BBLAYERS is left out; every other WICVARS variable is still compared.
   echo '# BBLAYERS changes with any added layer: not a difference the layer under test makes.'
   echo 'do_rootfs_wicenv[vardepsexclude] += "BBLAYERS"'

@@ -14,4 +14,4 @@ do_install:append:paypoint-os() {
 }
 # No do_install[vardeps] line for PAYPOINT_RAUC_COMPATIBLE: BitBake finds the ${...} reference in the
 # body above by itself, under paypoint-os only, while the flag would apply to every distribution and change
-# rauc-conf's signature there (yocto-layer/README.md, "Signatures with meta-rauc").
+# rauc-conf's signature there (yocto-layer/README.md, "yocto-check-layer").
