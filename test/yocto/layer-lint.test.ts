@@ -60,7 +60,8 @@ const cases: { name: string; path: string; edit: (s: string) => string | null; r
     name: 'old-style do_install_append',
     path: 'yocto-layer/recipes-core/systemd/systemd-conf_%.bbappend',
     edit: (s) => s.replace('do_install:append:paypoint-os()', 'do_install_append_paypoint-os()'),
-    rule: 'override-syntax',
+    // In a bbappend the old syntax also loses the distro override (BitBake >= 2.0 reads no _paypoint-os).
+    rule: ['override-syntax', 'distro-only'],
   },
   {
     name: 'LAYERSERIES_COMPAT missing',
@@ -246,6 +247,19 @@ const cases: { name: string; path: string; edit: (s: string) => string | null; r
     path: 'yocto-layer/conf/distro/paypoint.conf',
     edit: () => 'require conf/distro/paypoint-os.conf\nDISTRO = "paypoint"\n',
     rule: 'distro',
+  },
+  {
+    // The first yocto-check-layer run with meta-rauc failed test_signatures on exactly this line.
+    name: 'an unconditional do_install[vardeps] in rauc-conf.bbappend',
+    path: 'yocto-layer/recipes-core/rauc/rauc-conf.bbappend',
+    edit: (s) => `${s}do_install[vardeps] += "PAYPOINT_RAUC_COMPATIBLE"\n`,
+    rule: 'distro-only',
+  },
+  {
+    name: 'a bbappend setting SRC_URI for every distribution',
+    path: 'yocto-layer/recipes-kernel/linux/linux-raspberrypi_%.bbappend',
+    edit: (s) => s.replace('SRC_URI:append:paypoint-os', 'SRC_URI:append'),
+    rule: 'distro-only',
   },
   {
     name: 'the shrinkwrap out of date with package-lock.json',

@@ -20,6 +20,8 @@
 //   distro               each conf/distro/NAME.conf sets DISTRO = "NAME", and no distribution is named like
 //                        a recipe of the layer (BitBake puts the distro in OVERRIDES, so RDEPENDS:${PN} of
 //                        that recipe would become a plain RDEPENDS: the pn-overrides QA error)
+//   distro-only          every statement of a bbappend is under one of the layer's distributions (its
+//                        override): adding the layer to another distribution's build changes no signature
 // Usage: node --import tsx test/yocto/layer-lint.ts [LAYER_DIR [PROJECT_DIR]]  (exit 1 on any finding)
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -424,6 +426,25 @@ export function lintLayer(opts: LintOptions): Finding[] {
     if (!set) add('distro', f, `DISTRO is not set (it should be "${d}")`);
     else if (set.value !== d) add('distro', f, `DISTRO = "${set.value}", but the file is ${d}.conf`, set.line);
     if (recipeNames.has(d)) add('distro', f, `distribution ${d} is named like the recipe ${d}: BitBake puts the distro in OVERRIDES, so in that recipe VAR:\${PN} is applied as a plain VAR (the pn-overrides and pkgvarcheck QA errors)`);
+  }
+
+  // --- distro-only: a bbappend changes another layer's recipe only under one of this layer's distributions,
+  // so adding the layer to a build of another distribution changes no task signature (yocto-check-layer's
+  // test_signatures). Every variable and function it sets carries the distro override; variable flags
+  // (VAR[flag], e.g. do_install[vardeps]) and directives (inherit, addtask, ...) are refused in bbappends:
+  // written there they apply to every distribution (the first yocto-check-layer run with meta-rauc failed on
+  // such a vardeps line).
+  for (const [f, stmts] of parsed) {
+    if (!f.endsWith('.bbappend')) continue;
+    for (const s of stmts) {
+      if (s.kind === 'directive') {
+        add('distro-only', f, `${s.name} ${s.value}: a directive in a bbappend applies to every distribution`, s.line);
+      } else if (/\[.*\]$/.test(s.name)) {
+        add('distro-only', f, `${s.name}: a variable flag set in a bbappend, with no distribution override, applies to every distribution`, s.line);
+      } else if (!s.name.split(':').slice(1).some((o) => distros.includes(o))) {
+        add('distro-only', f, `${s.name}: not under the ${distros.join('/') || '(none)'} override, so it changes every distribution's ${bpnOf(f)}`, s.line);
+      }
+    }
   }
   return findings;
 }

@@ -12,4 +12,6 @@ do_install:append:paypoint-os() {
         bbfatal "system.conf: the compatible string was not set"
     fi
 }
-do_install[vardeps] += "PAYPOINT_RAUC_COMPATIBLE"
+# No do_install[vardeps] line for PAYPOINT_RAUC_COMPATIBLE: BitBake finds the ${...} reference in the
+# body above by itself, under paypoint-os only, while the flag would apply to every distribution and change
+# rauc-conf's signature there (yocto-layer/README.md, "yocto-check-layer").
