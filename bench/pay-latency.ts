@@ -20,28 +20,42 @@ const PAY_ANSWER = responseEnvelope('Pay', 0).toString('utf8');
 const ITEMS = [{ id: '4600001', name: 'Хлеб', count: 1, cost: 4500 }, { id: '4600002', name: 'Молоко', count: '0.5', cost: 8900 }];
 const WARM = 20;
 
-type Client = (body: string) => Promise<{ status: number; body: string }>;
+/** A client: `prepare` makes the request from the body before the clock starts, `send` is timed. */
+interface Client {
+  prepare(body: string): unknown;
+  send(prepared: unknown): Promise<{ status: number; body: string }>;
+}
 
 /** The lean client on one connection, and node's http client (global agent, keep-alive). */
 async function clients(port: number): Promise<{ lean: Client; node: Client; close: () => void }> {
   const c = new LeanHttpClient(port);
   await c.open();
-  return { lean: (b) => c.request(LeanHttpClient.postBytes(b)), node: (b) => post(port, b), close: () => c.close() };
+  return {
+    lean: { prepare: (b) => LeanHttpClient.postBytes(b), send: (bytes) => c.request(bytes as Buffer) },
+    node: { prepare: (b) => b, send: (b) => post(port, b as string) },
+    close: () => c.close(),
+  };
 }
 
-/** `count` timed calls after WARM untimed ones; `between` runs untimed after each (the cancel). */
-async function timeCalls(client: Client, count: number, uid: (i: number) => string, between?: () => Promise<void>): Promise<number[]> {
-  const times: number[] = [];
+/**
+ * `count` timed calls per client after WARM untimed ones, the clients taking turns call by call (so that
+ * neither sees a warmer daemon or a quieter machine than the other); `between` runs untimed after each
+ * call (the cancel). Returns each client's times, sorted.
+ */
+async function timeCalls(cs: Client[], count: number, uid: (i: number, k: number) => string, between?: () => Promise<void>): Promise<number[][]> {
+  const times: number[][] = cs.map(() => []);
   for (let i = 0; i < count + WARM; i++) {
-    const body = payXml(uid(i), 9000, ITEMS);
-    const t0 = performance.now();
-    const r = await client(body);
-    const ms = performance.now() - t0;
-    if (returnCode(r.body) !== 0) throw new Error(`Pay ${uid(i)} answered ${returnCode(r.body) ?? r.body.slice(0, 200)}`);
-    if (i >= WARM) times.push(ms); // the first calls warm up the JIT
-    await between?.();
+    for (let k = 0; k < cs.length; k++) {
+      const req = cs[k].prepare(payXml(uid(i, k), 9000, ITEMS));
+      const t0 = performance.now();
+      const r = await cs[k].send(req);
+      const ms = performance.now() - t0;
+      if (returnCode(r.body) !== 0) throw new Error(`Pay ${uid(i, k)} answered ${returnCode(r.body) ?? r.body.slice(0, 200)}`);
+      if (i >= WARM) times[k].push(ms); // the first calls warm up the JIT
+      await between?.();
+    }
   }
-  return times.sort((a, b) => a - b);
+  return times.map((t) => t.sort((a, b) => a - b));
 }
 
 /** How a floor server makes its append durable before it answers. */
@@ -54,7 +68,7 @@ const FLOOR_MODES: Record<FloorMode, { flags: string; durable: string; what: str
   // No thread pool at all: the O_DSYNC write blocks the event loop (what the daemon does not do: see README).
   sync: { flags: 'fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC', durable: 'fs.writeSync(fh.fd, line);', what: 'one O_DSYNC writeSync in the main thread' },
   // The HTTP round trip alone.
-  none: { flags: "'a'", durable: '', what: 'no write (the HTTP round trip alone)' },
+  none: { flags: "'a'", durable: 'void fh;', what: 'no write (the HTTP round trip alone)' },
 };
 
 /**
@@ -94,9 +108,8 @@ export async function run(opts: { count?: number } = {}): Promise<Figure[]> {
     const c = await clients(d.port);
     try {
       const cpu0 = cpuMs(d.child.pid!);
-      lean = await timeCalls(c.lean, count, (i) => `bench-pay-${process.pid}-${i}`, cancel);
-      cpuPerCycle = (cpuMs(d.child.pid!) - cpu0) / (count + WARM);
-      viaNode = await timeCalls(c.node, count, (i) => `bench-pay-node-${process.pid}-${i}`, cancel);
+      [lean, viaNode] = await timeCalls([c.lean, c.node], count, (i, k) => `bench-pay-${process.pid}-${k ? 'n' : ''}${i}`, cancel);
+      cpuPerCycle = (cpuMs(d.child.pid!) - cpu0) / (2 * (count + WARM));
     } finally {
       c.close();
     }
@@ -131,7 +144,8 @@ export async function run(opts: { count?: number } = {}): Promise<Figure[]> {
     try {
       const c = await clients(srv.port);
       try {
-        floors[mode] = { lean: await timeCalls(c.lean, count, (i) => `bench-floor-${i}`), node: await timeCalls(c.node, count, (i) => `bench-floor-node-${i}`) };
+        const [lean, node] = await timeCalls([c.lean, c.node], count, (i, k) => `bench-floor-${k ? 'n' : ''}${i}`);
+        floors[mode] = { lean, node };
       } finally {
         c.close();
       }
