@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { request } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
 import { startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon.js';
 
 /** Status page and LED off (their fixed port would collide); no card reader (devices.card = "none") so a cancelled Pay ends at once. */
@@ -199,4 +200,88 @@ export function prefillPaidReports(dataDir: string, n: number): void {
   }
   lines.push(JSON.stringify({ $$indexCreated: { fieldName: 'uid', unique: false, sparse: true } }));
   writeFileSync(join(dataDir, 'sessions.db'), lines.join('\n') + '\n');
+}
+
+/**
+ * A lean keep-alive HTTP/1.1 client for latency figures: one TCP connection, the request's bytes built
+ * before the clock starts and written in one call, the response framed by its Content-Length (the
+ * daemon and the floor servers always send one). node's `http.request` costs ~0.3 ms of its own per
+ * call on this machine (agent, parser, stream objects, several event-loop turns), which is the client's
+ * latency, not the server's (bench/README.md, "Pay"); both sides of a comparison use the same client.
+ */
+export class LeanHttpClient {
+  private sock: Socket | null = null;
+  private buf: Buffer = Buffer.alloc(0);
+  private waiter: { resolve: (r: { status: number; body: string }) => void; reject: (e: Error) => void } | null = null;
+
+  constructor(private readonly port: number) {}
+
+  /** The request's bytes (POST / with a SOAP 1.1 Content-Type), made outside any timed section. */
+  static postBytes(body: string, headers: Record<string, string> = {}): Buffer {
+    const b = Buffer.from(body, 'utf8');
+    const h = { Host: '127.0.0.1', 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': String(b.length), ...headers };
+    const head = `POST / HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    return Buffer.concat([Buffer.from(head, 'latin1'), b]);
+  }
+
+  private connect(): Promise<Socket> {
+    if (this.sock) return Promise.resolve(this.sock);
+    return new Promise((res, rej) => {
+      const s = createConnection({ host: '127.0.0.1', port: this.port, noDelay: true }, () => {
+        s.off('error', rej);
+        this.sock = s;
+        res(s);
+      });
+      s.once('error', rej);
+      s.on('data', (d: Buffer) => this.onData(d));
+      s.on('close', () => {
+        this.sock = null;
+        this.waiter?.reject(new Error('connection closed before the response'));
+        this.waiter = null;
+      });
+      s.on('error', () => undefined);
+    });
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0 || !this.waiter) return;
+    const head = this.buf.toString('latin1', 0, end);
+    const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    if (!cl) return this.fail(new Error(`response without Content-Length: ${head.split('\r\n')[0]}`));
+    const total = end + 4 + Number(cl[1]);
+    if (this.buf.length < total) return;
+    const status = Number(head.slice(9, 12));
+    const body = this.buf.toString('utf8', end + 4, total);
+    this.buf = this.buf.subarray(total);
+    const w = this.waiter;
+    this.waiter = null;
+    w.resolve({ status, body });
+  }
+
+  private fail(e: Error): void {
+    const w = this.waiter;
+    this.waiter = null;
+    this.sock?.destroy();
+    w?.reject(e);
+  }
+
+  /** Connects (outside the timed section: call once before timing), then one request at a time. */
+  async open(): Promise<void> {
+    await this.connect();
+  }
+
+  request(bytes: Buffer): Promise<{ status: number; body: string }> {
+    if (this.waiter) return Promise.reject(new Error('one request at a time'));
+    if (!this.sock) return this.connect().then(() => this.request(bytes));
+    const p = new Promise<{ status: number; body: string }>((resolve, reject) => (this.waiter = { resolve, reject }));
+    this.sock.write(bytes);
+    return p;
+  }
+
+  close(): void {
+    this.sock?.destroy();
+    this.sock = null;
+  }
 }

@@ -60,11 +60,19 @@ export async function appendDurable(path: string, data: string | Uint8Array): Pr
 }
 
 /**
- * An append-only file kept open: each append is one write and one fdatasync on the same descriptor (two
- * thread-pool round trips, where open-append-close then open-fdatasync-close took seven), and the file's
- * size is known without a stat. Whoever replaces or truncates the file (a compaction's rename, a
- * cut-back after a failed write) calls close() first; the next append opens the file that is there then.
+ * An append-only file kept open, on a descriptor opened O_DSYNC: each append is one write, which
+ * returns only once the data and what is needed to read it back (the new size) are on the device,
+ * as after fdatasync (POSIX "synchronized I/O data integrity completion"; Linux runs the same
+ * vfs_fsync_range(..., datasync) as fdatasync for the written range, include/linux/fs.h
+ * generic_write_sync). One thread-pool round trip per append where write + fdatasync took two, and
+ * open-append-close then open-fdatasync-close took seven (bench/README.md, "Where the time goes");
+ * a failed flush is that write's error. The file's size is known without a stat. Whoever replaces or
+ * truncates the file (a compaction's rename, a cut-back after a failed write) calls close() first;
+ * the next append opens the file that is there then.
  */
+/** Write-only, every write at the end of the file, and durable when the write returns. */
+const APPEND_DSYNC = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_DSYNC;
+
 export class DurableAppender {
   private fh: fsp.FileHandle | null = null;
   /** The open in progress: appends that arrive meanwhile share it (one descriptor, never two). */
@@ -88,11 +96,11 @@ export class DurableAppender {
     try {
       // O_APPEND on the new file too ('wx' alone writes at the descriptor's own offset): every write
       // lands at the end, whoever else appends.
-      fh = await fsp.open(this.path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND, this.mode);
+      fh = await fsp.open(this.path, APPEND_DSYNC | fsConstants.O_CREAT | fsConstants.O_EXCL, this.mode);
       created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      fh = await fsp.open(this.path, 'a');
+      fh = await fsp.open(this.path, APPEND_DSYNC);
     }
     try {
       this.bytes = created ? 0 : (await fh.stat()).size;
@@ -111,14 +119,14 @@ export class DurableAppender {
     return this.bytes;
   }
 
-  /** Appends and fdatasyncs before resolving. After a failure the descriptor is dropped (size unknown). */
+  /** Appends; resolves once the data is durable (O_DSYNC). After a failure the descriptor is dropped (size unknown). */
   async append(data: string): Promise<void> {
     const fh = await this.open();
     try {
       const buf = Buffer.from(data, 'utf8');
       let off = 0;
+      // Each write is durable when it returns (O_DSYNC); a short write's rest is another durable write.
       while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
-      await fh.datasync();
       this.bytes += buf.length;
     } catch (e) {
       await this.close();

@@ -2,7 +2,8 @@
  * The order of system calls (docs/design.md; contract 1: "0 is answered only after the session is
  * durably stored (fsync)"): the real daemon runs under strace, and the trace must show, for every Pay
  * that answered 0, the request read from its connection, then the session's line written to sessions.db,
- * then an fdatasync of sessions.db completed, and only then the first byte of the HTTP response written
+ * made durable (an fdatasync of sessions.db completed, or the write itself returned on a descriptor
+ * opened O_DSYNC: base/fsync.ts DurableAppender), and only then the first byte of the HTTP response written
  * to that connection. The same for a credit the simulator confirmed: the customer's coin read from the
  * control socket, the credit written and fdatasync'd, then the reply.
  */
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { sendSimCommand } from '../../src/cli/sim-client.js';
 import { simSocketPath } from '../../src/services/sim-control/sim-control-protocol.js';
 import { payXml, returnCode, soapPost, startDaemonProcess, tempDir } from '../helpers/daemon.js';
-import { READS, SYNCS, WRITES, firstAfter, provenOrder, readStrace } from './strace-trace.js';
+import { READS, SYNCS, WRITES, firstAfter, provenOrder, readStrace, type Syscall } from './strace-trace.js';
 
 const CONFIG = '[status]\nenabled = false\n[led]\nenabled = false\n[devices]\ncard = "none"\n';
 
@@ -30,7 +31,7 @@ t.test('fdatasync of sessions.db comes before the answer (Pay 0, sim credit ack)
   const traceFile = join(tempDir('paypoint-strace-'), 'trace.txt');
   const d = await startDaemonProcess({
     configText: CONFIG,
-    wrapper: ['strace', '-f', '-tt', '-yy', '-s', '8192', '-e', 'trace=fdatasync,fsync,write,writev,pwrite64,sendto,sendmsg,read,readv,recvfrom,recvmsg', '-o', traceFile],
+    wrapper: ['strace', '-f', '-tt', '-yy', '-s', '8192', '-e', 'trace=openat,open,fdatasync,fsync,write,writev,pwrite64,sendto,sendmsg,read,readv,recvfrom,recvmsg', '-o', traceFile],
   });
   const datafile = join(d.dataDir, 'sessions.db');
   const paid: string[] = [];
@@ -67,8 +68,9 @@ t.test('fdatasync of sessions.db comes before the answer (Pay 0, sim credit ack)
   }
 
   const calls = readStrace(traceFile);
-  t.ok(calls.some((c) => SYNCS.has(c.name) && c.fdDesc === datafile), 'the trace shows fdatasync of sessions.db at all (fd paths resolved by -yy)');
-  t.ok(calls.some((c) => c.tid !== calls[0].tid && SYNCS.has(c.name)), 'syncs ran on threadpool threads (the trace follows threads)');
+  const dsyncOpen = (c: Syscall) => (c.name === 'openat' || c.name === 'open') && (c.ret ?? '').includes(`<${datafile}>`) && /\bO_D?SYNC\b/.test(c.args);
+  t.ok(calls.some((c) => (SYNCS.has(c.name) && c.fdDesc === datafile) || dsyncOpen(c)), 'the trace shows sessions.db made durable at all: an fdatasync of it or an O_DSYNC open (fd paths resolved by -yy)');
+  t.ok(calls.some((c) => c.tid !== calls[0].tid && (SYNCS.has(c.name) || (WRITES.has(c.name) && c.fdDesc === datafile))), 'durable writes ran on threadpool threads (the trace follows threads)');
 
   for (const uid of paid) {
     const req = calls.find((c) => READS.has(c.name) && c.fdDesc?.startsWith('TCP:') && c.args.includes(`<p:uid>${uid}</p:uid>`));
@@ -77,7 +79,7 @@ t.test('fdatasync of sessions.db comes before the answer (Pay 0, sim credit ack)
       continue;
     }
     const { problem, detail } = provenOrder(calls, req, `"uid":"${uid}"`.replace(/"/g, '\\"'), datafile);
-    t.equal(problem, null, `Pay ${uid}: stored and fdatasync'd before the HTTP response`);
+    t.equal(problem, null, `Pay ${uid}: stored durably (fdatasync or O_DSYNC write) before the HTTP response`);
     if (detail) t.comment(`Pay ${uid}: ${detail}`);
     const reply = firstAfter(calls, req.endLine, (c) => WRITES.has(c.name) && c.fd === req.fd && c.fdDesc === req.fdDesc);
     t.match(reply?.args ?? '', /HTTP\/1\.1 200/, 'that first write is the response');
@@ -89,7 +91,7 @@ t.test('fdatasync of sessions.db comes before the answer (Pay 0, sim credit ack)
   coinReads.forEach((req, i) => {
     const { uid, credited } = credits[i];
     const { problem, detail } = provenOrder(calls, req, `\\"credited\\":${credited},`, datafile);
-    t.equal(problem, null, `credit ${i} (${uid}, total ${credited}): stored and fdatasync'd before the simulator's ack`);
+    t.equal(problem, null, `credit ${i} (${uid}, total ${credited}): stored durably (fdatasync or O_DSYNC write) before the simulator's ack`);
     if (detail) t.comment(`credit ${i}: ${detail}`);
     const reply = firstAfter(calls, req.endLine, (c) => WRITES.has(c.name) && c.fd === req.fd && c.fdDesc === req.fdDesc);
     t.match(reply?.args ?? '', /\\"ok\\":true/, 'that first write is the ok reply');

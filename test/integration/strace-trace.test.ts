@@ -62,3 +62,24 @@ t.test('a reply on another connection does not count as this request\'s reply', 
   const calls = trace([REQ, other, WRITE_DB, `106 10:00:00.000011 fdatasync(24<${DB}>) = 0`, REPLY]);
   t.equal(check(calls), null);
 });
+
+// The datafile's kept-open descriptor opened O_DSYNC (base/fsync.ts DurableAppender): the write itself is
+// the durable point. WRITE_DB goes through descriptor 23.
+const OPEN_DSYNC = `105 09:59:59.000001 openat(AT_FDCWD</w>, "${DB}", O_WRONLY|O_APPEND|O_DSYNC|O_CLOEXEC) = 23<${DB}>`;
+const OPEN_PLAIN = `105 09:59:59.000001 openat(AT_FDCWD</w>, "${DB}", O_WRONLY|O_APPEND|O_CLOEXEC) = 23<${DB}>`;
+
+t.test('a completed write on an O_DSYNC descriptor before the reply is proven durable', async (t) => {
+  t.equal(check(trace([OPEN_DSYNC, REQ, WRITE_DB, REPLY])), null);
+  // O_SYNC (O_DSYNC and more) too.
+  t.equal(check(trace([OPEN_DSYNC.replace('O_DSYNC', 'O_SYNC'), REQ, WRITE_DB, REPLY])), null);
+});
+
+t.test('O_DSYNC proofs that must fail: no O_DSYNC, another descriptor, reopened without it, reply first, failed write', async (t) => {
+  t.match(check(trace([OPEN_PLAIN, REQ, WRITE_DB, REPLY])), /no successful fdatasync .* not opened O_DSYNC/, 'a plain descriptor and no fdatasync');
+  t.match(check(trace([OPEN_DSYNC.replace(' = 23<', ' = 25<'), REQ, WRITE_DB, REPLY])), /not opened O_DSYNC/, 'the O_DSYNC open returned another descriptor');
+  t.match(check(trace([OPEN_DSYNC, OPEN_PLAIN.replace('09:59:59.000001', '09:59:59.000002'), REQ, WRITE_DB, REPLY])), /not opened O_DSYNC/, 'the last open of that descriptor had no O_DSYNC');
+  t.match(check(trace([OPEN_DSYNC.replace(`"${DB}"`, '"/tmp/d/other.db"').replace(`<${DB}>`, '</tmp/d/other.db>'), REQ, WRITE_DB, REPLY])), /not opened O_DSYNC/, 'an O_DSYNC open of another file');
+  const unfinished = `105 10:00:00.000010 write(23<${DB}>, "{\\"_id\\":\\"x\\",\\"uid\\":\\"U1\\"}\\n", 30 <unfinished ...>`;
+  t.match(check(trace([OPEN_DSYNC, REQ, unfinished, REPLY, '105 10:00:00.000040 <... write resumed>) = 30'])), /before the O_DSYNC write of the datafile returned/, 'the reply while the write still runs');
+  t.match(check(trace([OPEN_DSYNC, REQ, WRITE_DB.replace(') = 30', ') = -1 EIO (Input/output error)'), REPLY])), /O_DSYNC write of the datafile failed/, 'a failed write');
+});

@@ -93,9 +93,24 @@ export function firstAfter(calls: Syscall[], from: number, pred: (c: Syscall) =>
 }
 
 /**
+ * The descriptor `write` went through was opened with O_DSYNC (or O_SYNC): the last open of the datafile
+ * before the write that returned the write's descriptor number says so. Such a write returns only once
+ * its data is durable, as after fdatasync (POSIX synchronized I/O data integrity completion).
+ */
+export function openedDsync(calls: Syscall[], write: Syscall, datafile: string): Syscall | undefined {
+  let open: Syscall | undefined;
+  for (const c of calls) {
+    if (c.startLine >= write.startLine) break;
+    if ((c.name === 'openat' || c.name === 'open') && c.ret?.startsWith(`${write.fd}<${datafile}>`) && c.args.includes(`"${datafile}"`)) open = c;
+  }
+  return open && /\bO_D?SYNC\b/.test(open.args) ? open : undefined;
+}
+
+/**
  * Between a request read (`req`) and the first reply write on the same descriptor: a datafile write
- * containing `marker`, then a completed fdatasync/fsync of the datafile. Returns a description of what
- * is missing, or null when the order is proven.
+ * containing `marker`, made durable before the reply: either a completed fdatasync/fsync of the datafile
+ * after it, or the write itself, completed, on a descriptor opened O_DSYNC. Returns a description of
+ * what is missing, or null when the order is proven.
  */
 export function provenOrder(calls: Syscall[], req: Syscall, marker: string, datafile: string): { problem: string | null; detail: string } {
   const reply = firstAfter(calls, req.endLine, (c) => WRITES.has(c.name) && c.fd === req.fd && c.fdDesc === req.fdDesc);
@@ -103,8 +118,17 @@ export function provenOrder(calls: Syscall[], req: Syscall, marker: string, data
   const data = calls.find((c) => WRITES.has(c.name) && c.fdDesc === datafile && c.startLine > req.endLine && c.args.includes(marker));
   if (!data) return { problem: `no write of ${marker} to the datafile after the request`, detail: '' };
   if (data.startLine > reply.startLine) return { problem: `the datafile write (${data.startTime}) came after the reply (${reply.startTime})`, detail: '' };
+  const dsync = openedDsync(calls, data, datafile);
+  if (dsync) {
+    if (data.ret === null || data.ret.startsWith('-')) return { problem: `the O_DSYNC write of the datafile failed (${data.ret})`, detail: '' };
+    if (data.endLine > reply.startLine) return { problem: `the reply (${reply.startTime}) was written before the O_DSYNC write of the datafile returned (${data.endTime})`, detail: '' };
+    return {
+      problem: null,
+      detail: `request ${req.endTime} (tid ${req.tid}) -> datafile write on an O_DSYNC descriptor (opened ${dsync.endTime}) done ${data.endTime} (tid ${data.tid}) -> reply ${reply.startTime} (tid ${reply.tid})`,
+    };
+  }
   const sync = firstAfter(calls, data.endLine, (c) => SYNCS.has(c.name) && c.fdDesc === datafile && c.ret === '0');
-  if (!sync) return { problem: 'no successful fdatasync of the datafile after its write', detail: '' };
+  if (!sync) return { problem: 'no successful fdatasync of the datafile after its write, and its descriptor was not opened O_DSYNC', detail: '' };
   if (sync.endLine > reply.startLine) return { problem: `the reply (${reply.startTime}) was written before the fdatasync completed (${sync.endTime})`, detail: '' };
   return {
     problem: null,

@@ -81,8 +81,11 @@ async function reportsArrived(vm: Vm, server: ProcessingServer, uids: Iterable<s
   }
   const accepted = new Map<string, number>();
   for (const r of server.accepted()) accepted.set(r.values?.uid ?? '', (accepted.get(r.values?.uid ?? '') ?? 0) + 1);
+  // The uids this check paid, and any other the stand-in accepted: a session of an earlier check (boot's
+  // card payment, queued while no processing server was configured) is delivered here too, and is
+  // counted as paid only if PayPoll says so.
   const paid: string[] = [];
-  for (const uid of uids) if ((await poll(uid)) === 0) paid.push(uid);
+  for (const uid of new Set([...uids, ...accepted.keys()])) if ((await poll(uid)) === 0) paid.push(uid);
   const missing = paid.filter((u) => !accepted.has(u));
   const unpaid = [...accepted.keys()].filter((u) => !paid.includes(u));
   const invalid = server.received().filter((r) => r.result === 'invalid' || r.result === 'fault');

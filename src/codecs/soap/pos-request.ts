@@ -105,9 +105,11 @@ function lookup(scope: Scope, prefix: string): string | undefined {
 /** sax's split of a qualified name (its `qname`): the attribute `xmlns` is the prefix xmlns. */
 function qname(name: string, attribute: boolean): { prefix: string; local: string } {
   if (attribute && name === 'xmlns') return { prefix: 'xmlns', local: '' };
-  if (name.indexOf(':') < 0) return { prefix: '', local: name };
-  const [prefix, local] = name.split(':');
-  return { prefix, local };
+  const colon = name.indexOf(':');
+  if (colon < 0) return { prefix: '', local: name };
+  // split(':') without the array: the local part ends at a second colon, as sax's split did.
+  const second = name.indexOf(':', colon + 1);
+  return { prefix: name.slice(0, colon), local: second < 0 ? name.slice(colon + 1) : name.slice(colon + 1, second) };
 }
 interface QAttr {
   name: string;
@@ -139,8 +141,10 @@ function fault(code: (typeof ErrorCode)[keyof typeof ErrorCode], reason: string,
   return new PayPointError(code, reason, context);
 }
 
+const PLAIN_NAME = /^[\x20-\x7e]{0,40}$/;
 /** One line, printable, bounded: reasons go into faultstring and logs. */
 function shown(name: string): string {
+  if (PLAIN_NAME.test(name)) return name; // every element path is built with it: the common case without a copy
   const s = name.length > 40 ? name.slice(0, 40) + '…' : name;
   return s.replace(/[^\x20-\x7e]/g, '?');
 }

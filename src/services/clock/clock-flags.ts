@@ -10,9 +10,9 @@ import { DurableAppender } from '../../base/fsync.js';
 export const CLOCK_FLAGS_FILE = 'clock-unsynced.jsonl';
 
 /**
- * One descriptor kept open per file (nothing ever replaces it): each flag is one write and one
- * fdatasync. Opening, probing and closing it for every finished session took five system calls and
- * four thread-pool round trips, right when the next Pay may be waiting
+ * One descriptor kept open per file (nothing ever replaces it): each flag is one O_DSYNC write.
+ * Opening, probing and closing it for every finished session took five system calls and four
+ * thread-pool round trips, right when the next Pay may be waiting
  * (bench/README.md, "Where the time goes").
  */
 const appenders = new Map<string, DurableAppender>();

@@ -220,6 +220,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** SOAP 1.1 (text/xml) only; a charset other than UTF-8 is refused (contract 1). */
 function checkContentType(ct: string | undefined): void {
+  if (ct === 'text/xml; charset=utf-8' || ct === 'text/xml') return; // the usual header, accepted below too: no split, no regex
   if (!ct) throw new PayPointError(ErrorCode.SoapContentType, 'Content-Type missing: SOAP 1.1 needs text/xml');
   const [type, ...params] = ct.split(';').map((s) => s.trim().toLowerCase());
   if (type === 'application/soap+xml') throw new PayPointError(ErrorCode.SoapContentType, 'SOAP 1.2 (application/soap+xml) not supported: use SOAP 1.1');

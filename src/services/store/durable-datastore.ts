@@ -1,6 +1,7 @@
 /**
  * nedb-promises made durable (docs/design.md, "nedb-promises"): nedb appends with no fsync, so every append is
- * followed by an fdatasync of the datafile *inside nedb's executor*, before the write's promise resolves;
+ * made durable (a write on an O_DSYNC descriptor: data and size on the device when it returns, as after an
+ * fdatasync) *inside nedb's executor*, before the write's promise resolves;
  * a torn tail is repaired before loading; a failed append (disk full) cuts the partial line it may have
  * left and reloads memory from disk, so that memory and disk never disagree.
  */
@@ -60,7 +61,7 @@ export class DurableDatastore<T extends { _id: string }> {
     ) {
       throw new PayPointError(ErrorCode.Internal, 'nedb persistence layer not as expected: refusing to run without fsync');
     }
-    // Appends go through one descriptor kept open (base/fsync.ts DurableAppender): write + fdatasync.
+    // Appends go through one descriptor kept open (base/fsync.ts DurableAppender): one O_DSYNC write.
     // Whatever replaces the file (nedb's compaction and load: temp file, rename) first drops it.
     const appender = (this.appender = new DurableAppender(opts.filename));
     const rewrite = persistence.persistCachedDatabaseAsync.bind(persistence);

@@ -413,7 +413,7 @@ export class SessionStore {
     return this.ds.lastRepair;
   }
 
-  /** Durable writes done since open (each fdatasync'd before it resolved). */
+  /** Durable writes done since open (each synced before it resolved). */
   get writes(): number {
     return this.ds.writes;
   }

@@ -117,7 +117,7 @@ t.test('a failed append on a full disk: StoreWriteFailed, memory equal to disk, 
   t.same((await docsInMemory(reopened)).map((d) => d._id), ['a', 'c']);
 });
 
-t.test('every durable write is followed by an fdatasync (counted by the store) before it resolves', async (t) => {
+t.test('every durable write is synced (O_DSYNC write, counted by the store) before it resolves', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'paypoint-ds-'));
   const seen: boolean[] = [];
   const ds = await DurableDatastore.open<Doc>({ filename: join(dir, 'sessions.db'), onWrite: (ok) => seen.push(ok) });
