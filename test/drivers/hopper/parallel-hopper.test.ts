@@ -98,7 +98,7 @@ t.test('coin-out pulses a late reader of the line missed (Edge.missed) are still
   // Regression: a sysfs GPIO read late by more than a coin-out pulse saw no pulse at all, and the hopper
   // paid on past the count asked.
   let emit: ((e: Edge) => void) | null = null;
-  const coinOut: InputLine = { name: 'fake', read: async () => 0, onEdge: (h) => ((emit = h), () => (emit = null)), close: async () => undefined };
+  const coinOut: InputLine = { name: 'fake', read: async () => 0, onEdge: (h) => ((emit = h), () => (emit = null)), sync: async () => process.hrtime.bigint(), close: async () => undefined };
   const { hopper } = await simHopper(new SimLines(), 0, 100, { coins: 20 }, { sensor: false, driver: { coinOut } });
   await hopper.start();
   const ms = (n: number) => process.hrtime.bigint() + BigInt(n * 1e6);
