@@ -81,6 +81,7 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
     async () => {
       const exported = (await vm.shell('ls -d /sys/class/gpio/gpio* | grep -v gpiochip; cat /sys/class/gpio/gpio*/edge 2>/dev/null | sort | uniq -c')).trim();
       note(`gpio: lines exported by the daemon: ${exported.replace(/\n/g, ' ')}`);
+      await checkGpioHelper(vm);
 
       // The cancel button: a Pay, one press (200 ms low), the session is cancelled.
       const cuid = `vm-gpio-cancel-${opts.seed}`;
@@ -143,4 +144,25 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
       check('gpio: at most a fifth of the coins played were stretched by the machine', played - intact <= played / 5, ...stretched);
     },
   );
+}
+
+/**
+ * onoff runs in the GPIO helper process only (src/transports/gpio/onoff-helper.ts), at the nice value the
+ * unit's LimitNICE= allows: the helper's own thread and epoll's watcher thread (created after the helper
+ * lowered its priority) at -10, and epoll's addon mapped in the helper, never in the daemon's process.
+ */
+async function checkGpioHelper(vm: Vm): Promise<void> {
+  const out = await vm.shell(
+    'm=$(systemctl show -p MainPID --value paypoint); h=$(pgrep -P "$m" -f onoff-helper | head -n1); echo "main=$m helper=$h"; ' +
+      'echo "epoll-in-main=$(grep -c epoll.node /proc/$m/maps)"; echo "epoll-in-helper=$(grep -c epoll.node /proc/$h/maps)"; ' +
+      'for t in /proc/$h/task/*; do echo "task $(basename $t) $(cat $t/comm | tr " " _) $(sed "s/.*) //" $t/stat | cut -d" " -f17)"; done',
+  );
+  const field = (k: string) => new RegExp(`${k}=(\\S*)`).exec(out)?.[1] ?? '';
+  const helper = field('helper');
+  check('gpio: onoff is loaded in the GPIO helper process only (epoll.node mapped there, not in the daemon)', helper !== '' && field('epoll-in-main') === '0' && Number(field('epoll-in-helper')) > 0, out);
+  const tasks = [...out.matchAll(/^task (\d+) (\S+) (-?\d+)$/gm)].map((m) => ({ tid: m[1], comm: m[2], nice: Number(m[3]) }));
+  note(`gpio: helper ${helper} threads (tid comm nice): ${tasks.map((t) => `${t.tid} ${t.comm} ${t.nice}`).join(', ')}`);
+  const main = tasks.find((t) => t.tid === helper);
+  // The helper's thread and epoll's watcher (created later by it) at least: two threads at -10.
+  check('gpio: the GPIO helper runs at nice -10 (its own thread and the epoll watcher it starts)', main?.nice === -10 && tasks.filter((t) => t.nice === -10).length >= 2, out);
 }
