@@ -108,6 +108,7 @@ export class OnoffGpio implements LineProvider {
   private chip: GpioChip | null = null;
   private channel: HostChannel | null = null;
   private lost: Error | null = null;
+  private closed = false;
   private seq = 0;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (m: { at: bigint; value?: Level }) => void; reject: (e: Error) => void }>();
@@ -167,6 +168,7 @@ export class OnoffGpio implements LineProvider {
 
   /** Releases every line (unexported) and ends the helper. */
   async close(): Promise<void> {
+    this.closed = true;
     const ch = this.channel;
     this.channel = null;
     this.open.clear();
@@ -194,6 +196,7 @@ export class OnoffGpio implements LineProvider {
 
   private request(body: DistributiveOmit<HostRequest, 'seq'>): Promise<{ at: bigint; value?: Level }> {
     if (this.lost) return Promise.reject(this.lost);
+    if (this.closed) return Promise.reject(new PayPointError(ErrorCode.DeviceNotReady, `GPIO provider "${this.name}" is closed`, { provider: this.name }));
     const seq = ++this.seq;
     const channel = (this.channel ??= this.startChannel());
     if (this.pending.size === 0) channel.hold(true);
