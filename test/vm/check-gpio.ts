@@ -153,14 +153,17 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
  */
 async function checkGpioHelper(vm: Vm): Promise<void> {
   const out = await vm.shell(
-    'm=$(systemctl show -p MainPID --value paypoint); h=$(pgrep -P "$m" -f onoff-helper | head -n1); echo "main=$m helper=$h"; ' +
+    // No pgrep in the guest: the daemon's children from /proc (CONFIG_PROC_CHILDREN).
+      'm=$(systemctl show -p MainPID --value paypoint); h=$(for c in $(cat /proc/$m/task/*/children); do tr "\\0" " " </proc/$c/cmdline | grep -q onoff-helper && echo $c; done | head -n1); echo "main=$m helper=$h"; ' +
       'echo "epoll-in-main=$(grep -c epoll.node /proc/$m/maps)"; echo "epoll-in-helper=$(grep -c epoll.node /proc/$h/maps)"; ' +
+      'echo "rss-kB main=$(awk \'/VmRSS/{print $2}\' /proc/$m/status) helper=$(awk \'/VmRSS/{print $2}\' /proc/$h/status)"; ' +
       'for t in /proc/$h/task/*; do echo "task $(basename $t) $(cat $t/comm | tr " " _) $(sed "s/.*) //" $t/stat | cut -d" " -f17)"; done',
   );
   const field = (k: string) => new RegExp(`${k}=(\\S*)`).exec(out)?.[1] ?? '';
   const helper = field('helper');
   check('gpio: onoff is loaded in the GPIO helper process only (epoll.node mapped there, not in the daemon)', helper !== '' && field('epoll-in-main') === '0' && Number(field('epoll-in-helper')) > 0, out);
   const tasks = [...out.matchAll(/^task (\d+) (\S+) (-?\d+)$/gm)].map((m) => ({ tid: m[1], comm: m[2], nice: Number(m[3]) }));
+  note(`gpio: ${/rss-kB .*/.exec(out)?.[0] ?? ''}`);
   note(`gpio: helper ${helper} threads (tid comm nice): ${tasks.map((t) => `${t.tid} ${t.comm} ${t.nice}`).join(', ')}`);
   const main = tasks.find((t) => t.tid === helper);
   // The helper's thread and epoll's watcher (created later by it) at least: two threads at -10.

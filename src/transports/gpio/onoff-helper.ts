@@ -31,6 +31,11 @@ export function runHelper(factory: () => Promise<OnoffFactory>, nice: number | n
   };
   const host = new OnoffHost(factory, post);
   process.on('message', (m) => void host.handle(m as HostRequest));
+  // systemd's stop (SIGTERM to the whole unit) and a technician's Ctrl-C reach the helper too: it stays
+  // until the daemon has stopped its drivers and closed the channel, so the daemon never sees its lines
+  // vanish mid-shutdown (which it treats as a failure).
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
   // The daemon is gone (exited, or closed the provider): release the lines (unexport) and end.
   process.on('disconnect', () => {
     host.releaseAll();
