@@ -13,6 +13,7 @@
  * An unprivileged unit may go down to its RLIMIT_NICE (systemd/paypoint.service, LimitNICE=). Failing to
  * is reported to the daemon, which logs it; the helper runs on at the default priority.
  */
+import { appendFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { GpioUnsupported, OnoffHost, type HostMessage, type HostRequest, type OnoffFactory } from './onoff-host.js';
@@ -26,7 +27,9 @@ export function runHelper(factory: () => Promise<OnoffFactory>, nice: number | n
       niceError = (e as Error).message;
     }
   }
+  const trace = edgeTrace(process.env.PAYPOINT_GPIO_TRACE);
   const post = (m: HostMessage) => {
+    if (m.t === 'edge') trace?.(m);
     if (process.connected) process.send!(m);
   };
   const host = new OnoffHost(factory, post);
@@ -43,6 +46,26 @@ export function runHelper(factory: () => Promise<OnoffFactory>, nice: number | n
   });
   post({ t: 'started', pid: process.pid, nice: getPriority(0), ...(niceError ? { niceError } : {}) });
   return host;
+}
+
+/**
+ * PAYPOINT_GPIO_TRACE=FILE: every edge as the helper read it, "NS LEVEL ID" (+ " m" when missed), appended
+ * once a second (never in the epoll callback): the VM test compares it with what its pulse player wrote.
+ */
+function edgeTrace(file: string | undefined): ((m: HostMessage & { t: 'edge' }) => void) | null {
+  if (!file) return null;
+  let lines: string[] = [];
+  setInterval(() => {
+    if (lines.length === 0) return;
+    const text = lines.join('');
+    lines = [];
+    try {
+      appendFileSync(file, text);
+    } catch {
+      // A diagnostic only.
+    }
+  }, 1000).unref();
+  return (m) => lines.push(`${m.at} ${m.level} ${m.id}${m.missed ? ' m' : ''}\n`);
 }
 
 let onoff: Promise<OnoffFactory> | null = null;
