@@ -179,6 +179,7 @@ async function checkGpioHelper(vm: Vm): Promise<void> {
       'm=$(systemctl show -p MainPID --value paypoint); h=$(for c in $(cat /proc/$m/task/*/children); do tr "\\0" " " </proc/$c/cmdline | grep -q onoff-helper && echo $c; done | head -n1); echo "main=$m helper=$h"; ' +
       'echo "epoll-in-main=$(grep -c epoll.node /proc/$m/maps)"; echo "epoll-in-helper=$(grep -c epoll.node /proc/$h/maps)"; ' +
       'echo "rss-kB main=$(awk \'/VmRSS/{print $2}\' /proc/$m/status) helper=$(awk \'/VmRSS/{print $2}\' /proc/$h/status)"; ' +
+      'journalctl -u paypoint -o cat --no-pager | grep "gpio: helper" | tail -n1; ' +
       'for t in /proc/$h/task/*; do echo "task $(basename $t) $(cat $t/comm | tr " " _) $(sed "s/.*) //" $t/stat | cut -d" " -f17)"; done',
   );
   const field = (k: string) => new RegExp(`${k}=(\\S*)`).exec(out)?.[1] ?? '';
