@@ -35,3 +35,5 @@ const factory: OnoffFactory = (n, direction, _edge, { activeLow }) => {
 };
 
 runHelper(async () => factory, null);
+// FAKE_GPIO_DIE_MS: the helper dies that long after start (a crash of the real one).
+if (process.env.FAKE_GPIO_DIE_MS) setTimeout(() => process.exit(3), Number(process.env.FAKE_GPIO_DIE_MS));

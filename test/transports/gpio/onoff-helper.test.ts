@@ -6,6 +6,7 @@
 import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { OnoffGpio } from '../../../src/transports/gpio/onoff-gpio.js';
 import { PulseCashAcceptor, COIN_PULSE_TIMINGS } from '../../../src/drivers/pulse/pulse-acceptor.js';
@@ -76,4 +77,12 @@ t.test('barrier: a busy daemon loop does not end a coin train whose next pulse i
   t.same(credits.map((c) => c.value), [200], 'one coin of 2 pulses');
   await acceptor.stop();
   await gpio.close();
+});
+
+t.test('a helper that dies while lines are claimed ends the daemon process (no coin line left unread)', async (t) => {
+  const script = fileURLToPath(new URL('../../helpers/gpio-helper-dies.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, await sysfs(t.testdir({}))], { encoding: 'utf8', timeout: 30_000 });
+  t.not(r.status, 0, 'exit status');
+  t.notMatch(r.stdout, /still running/);
+  t.match(r.stderr, /GPIO helper process of "gpio" ended \(code 3/);
 });
