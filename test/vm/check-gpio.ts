@@ -140,7 +140,13 @@ export async function checkGpio(vm: Vm, opts: { coins: number; seed: number }): 
           writeFileSync(join(dir, 'sessions.db'), await vm.shell('cat /var/lib/paypoint/sessions.db'));
           const s = newestByUid(readDatafile(dir).sessions).get(uid);
           const got = s ? s.credits.filter((c) => c.source !== 'card').map((c) => c.value) : [];
-          const read = compareTrace(record, await vm.shell(`cat ${HELPER_TRACE}`));
+          // The helper appends its trace once a second: wait until it holds as many coin-line edges as the
+          // player wrote (fewer stay possible: a late read coalesces edges), at most 4 s.
+          let read = compareTrace(record, await vm.shell(`cat ${HELPER_TRACE}`));
+          for (let i = 0; i < 8 && read.edges < read.written; i++) {
+            await sleep(500);
+            read = compareTrace(record, await vm.shell(`cat ${HELPER_TRACE}`));
+          }
           latencies.push(...read.latencies);
           missedEdges += read.missed;
           helperEdges += read.edges;
