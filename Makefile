@@ -73,7 +73,8 @@ BUNDLE_FLAGS := --bundle --platform=node --format=esm --target=node20 --sourcema
 
 # The one compile step of `make build` (into dist/) and `make install` (into the installed package), in
 # $(1): TypeScript to JavaScript, every wsdl/ directory of src/ next to its JavaScript, then the daemon as
-# one file (dist/paypoint.js, source map beside it, its WSDL files in dist/wsdl/), which bin/paypoint
+# one file (dist/paypoint.js, source map beside it, its WSDL files in dist/wsdl/; beside it the GPIO
+# helper process's entry, dist/onoff-helper.js, src/transports/gpio/onoff-helper.ts), which bin/paypoint
 # runs: one file to read instead of ~430 modules, which is what a cold start on an SD card waits for
 # (bench/README.md, "Cold start"). Native addons stay in node_modules. .build-stamp, written last, tells
 # test/build-if-stale.ts (tap's "before") that dist/ is current.
@@ -85,6 +86,7 @@ define compile
 	  rm -rf "$(abspath $(1))/$$w" && mkdir -p "$(abspath $(1))/$$(dirname "$$w")" && cp -r "$$w" "$(abspath $(1))/$$w"; done
 	rm -rf $(abspath $(1))/wsdl && mkdir -p $(abspath $(1))/wsdl && cp src/services/soap/wsdl/* src/services/reports/wsdl/* $(abspath $(1))/wsdl/
 	$(ESBUILD) src/cli/main.ts $(BUNDLE_FLAGS) --outfile=$(abspath $(1))/paypoint.js
+	$(ESBUILD) src/transports/gpio/onoff-helper.ts $(BUNDLE_FLAGS) --outfile=$(abspath $(1))/onoff-helper.js
 	touch $(abspath $(1))/.build-stamp
 endef
 

@@ -25,9 +25,9 @@ const { values } = parseArgs({
   options: {
     work: { type: 'string' },
     // Not in the default set: hwwatchdog (a reboot of the machine, ~2-3 min more than CI's budget allows).
-    // gpio is: CI runs the VM test on an otherwise idle machine, where its 200 coins are exact (on a loaded
-    // host the machine can stretch pulses: test/vm/README.md, "GPIO timing under TCG").
-    checks: { type: 'string', default: 'boot,watchdog,i2c,serial,reports,usb,powercut,powercut-nbd' },
+    // gpio and hopper are: the daemon reads the lines in its GPIO helper process
+    // (test/vm/README.md, "GPIO timing under TCG", the runs with the helper process).
+    checks: { type: 'string', default: 'boot,watchdog,i2c,gpio,hopper,serial,reports,usb,powercut,powercut-nbd' },
     coins: { type: 'string', default: '200' },
     cuts: { type: 'string', default: '10' },
     'nbd-cuts': { type: 'string', default: '2' },

@@ -91,7 +91,7 @@ async function build(profile: BoardProfile, options: BuildOptions, providers: Ma
       providers.set(name, lines);
       simWires.set(name, (pin) => lines.wire(pin));
     } else {
-      providers.set(name, new OnoffGpio({ name, chipLabel: p.chipLabel, sysfsRoot: options.sysfsRoot }));
+      providers.set(name, new OnoffGpio({ name, chipLabel: p.chipLabel, sysfsRoot: options.sysfsRoot, log }));
     }
   }
   const claimInput = (ref: LineRef) => providers.get(ref.provider)!.input(ref.pin, { activeLow: ref.activeLow, pull: ref.pull });

@@ -58,6 +58,7 @@ export class ParallelHopper {
   private unsubs: Array<() => void> = [];
   private readonly errorDecoder: PulseDecoder;
   private errorTimer: NodeJS.Timeout | null = null;
+  private errorGeneration = 0;
   private coinStart: bigint | null = null;
   private coinListener: (() => void) | null = null;
   private errorListener: ((code: number) => void) | null = null;
@@ -171,12 +172,21 @@ export class ParallelHopper {
       stopReason = reason;
       if (timer) clearTimeout(timer);
       await this.options.motor.write(0);
-      // Run-down: coins already past the blades still drop and are counted.
-      setTimeout(finish, runDownMs);
+      // Run-down: coins already past the blades still drop and are counted, up to the last one the
+      // coin-out line's reader had seen when the window closed (the barrier, InputLine.sync: the reader
+      // may be another process, pulse-acceptor.ts's schedule()).
+      setTimeout(() => void this.options.coinOut.sync().then(finish, finish), runDownMs);
     };
     const armTimeout = () => {
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void motorOff('jammed'), noCoinMs);
+      const seen = coins;
+      timer = setTimeout(() => {
+        // "No coin for noCoinMs" only once the coins the reader already saw are delivered.
+        const decide = () => {
+          if (coins === seen) void motorOff('jammed');
+        };
+        void this.options.coinOut.sync().then(decide, decide);
+      }, noCoinMs);
     };
     this.coinListener = () => {
       coins++;
@@ -217,9 +227,15 @@ export class ParallelHopper {
     if (this.errorTimer) clearTimeout(this.errorTimer);
     const d = this.errorDecoder.nextDeadline();
     if (d === null) return;
+    const generation = ++this.errorGeneration;
     this.errorTimer = setTimeout(() => {
-      this.errorEvents(this.errorDecoder.tick(now()));
-      this.scheduleError();
+      // The barrier first, and the tick at the time the reader vouches for (pulse-acceptor.ts, schedule()).
+      const tick = (at: bigint) => {
+        if (generation !== this.errorGeneration || !this.running) return;
+        this.errorEvents(this.errorDecoder.tick(at));
+        this.scheduleError();
+      };
+      this.options.error!.sync().then(tick, () => tick(now()));
     }, Math.ceil(Math.max(0, Number(d - now()) / 1e6)));
   }
 

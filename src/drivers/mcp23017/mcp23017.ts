@@ -111,6 +111,8 @@ export class Mcp23017 implements LineProvider {
         state.handlers.add(h);
         return () => state.handlers.delete(h);
       },
+      // The poll (or the INT line's handler) calls the handlers as it reads the port: nothing is queued.
+      sync: async () => now(),
       close: async () => this.release(pin),
     };
   }

@@ -40,11 +40,12 @@ export async function measurePulses(line: InputLine, options: MeasureOptions): P
         // The wanted number of trains has begun; stop once the last one has had time to end.
         if (options.trains !== undefined && trains >= options.trains) {
           if (stopTimer) clearTimeout(stopTimer);
-          stopTimer = setTimeout(finish, split);
+          // The barrier first: an edge the reader saw before the time was up is still recorded.
+          stopTimer = setTimeout(() => void line.sync().then(finish, finish), split);
         }
       }
     });
-    const timer = setTimeout(finish, options.durationMs);
+    const timer = setTimeout(() => void line.sync().then(finish, finish), options.durationMs);
     options.signal?.addEventListener('abort', finish);
   });
   return analysePulses(edges, split);

@@ -38,6 +38,8 @@ export class PulseCashAcceptor implements CashAcceptor {
   private running = false;
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Bumped by every schedule(): a barrier that resolves after a newer schedule() is stale. */
+  private generation = 0;
   private chain: Promise<void> = Promise.resolve();
   private seq = 0;
   private readonly bootId = Date.now().toString(36);
@@ -93,6 +95,7 @@ export class PulseCashAcceptor implements CashAcceptor {
     // A train in progress is finished by its deadline: the coin was taken.
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.generation++;
     for (let d = this.decoder.nextDeadline(), i = 0; d !== null && i < 10; d = this.decoder.nextDeadline(), i++) {
       this.handle(this.decoder.tick(d));
     }
@@ -104,17 +107,40 @@ export class PulseCashAcceptor implements CashAcceptor {
     return this.chain;
   }
 
+  /**
+   * The decoder's deadlines (a pulse confirmed, a train ended) pass in this process, but the edges may be
+   * read elsewhere: the Pi's GPIO in the helper process (onoff-gpio.ts). Before a deadline is acted on, the
+   * line's barrier (InputLine.sync) delivers every edge the reader had seen, and the decoder ticks at the
+   * time the reader vouches for, not at now(): else a busy daemon loop whose timer fires after the next
+   * pulse of the same coin was read (its edge still queued) would end the train early and split one coin
+   * into two wrong credits. The barrier, not decoding in the helper: the decoder, its credits and the
+   * inhibit belong with the session here, one line interface serves the three providers, and it costs one
+   * round trip per deadline (a few per coin).
+   */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const generation = ++this.generation;
     const deadline = this.decoder.nextDeadline();
     if (deadline === null) return;
     const ms = Math.max(0, Number(deadline - now()) / 1e6);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.handle(this.decoder.tick(now()));
-      this.schedule();
+      this.options.pulse.sync().then(
+        (at) => this.deadlinePassed(generation, at),
+        (e: Error) => {
+          this.log.error({ device: this.name, err: e.message }, 'pulse: line barrier failed; deciding on the edges delivered so far');
+          this.deadlinePassed(generation, now());
+        },
+      );
     }, Math.ceil(ms));
+  }
+
+  private deadlinePassed(generation: number, at: bigint): void {
+    // An edge delivered by the barrier (or a stop) has rescheduled: this deadline is stale.
+    if (generation !== this.generation || !this.running) return;
+    this.handle(this.decoder.tick(at));
+    this.schedule();
   }
 
   private handle(events: PulseEvent[]): void {

@@ -28,6 +28,14 @@ export interface InputLine {
   read(): Promise<Level>;
   /** Calls `handler` on every change; returns the unsubscribe function. */
   onEdge(handler: (edge: Edge) => void): () => void;
+  /**
+   * Ordering barrier: resolves once every edge the reader had seen when sync() was called has been passed
+   * to the handlers, with a time (process.hrtime.bigint()) up to which it has passed on every edge it saw.
+   * A decoder whose timer says "a train has ended" calls it first and ticks at that time: a reader in
+   * another process (onoff-gpio.ts) may have an edge of the same train still on its way. Readers that call
+   * the handlers directly (the simulator, the MCP23017 driver's poll) resolve at once with now().
+   */
+  sync(): Promise<bigint>;
   close(): Promise<void>;
 }
 

@@ -67,6 +67,8 @@ export class SimLines implements LineProvider {
           unsubs.delete(u);
         };
       },
+      // Edges are handed to the handlers as the wire changes: nothing is ever on its way.
+      sync: async () => now(),
       close: async () => {
         for (const u of unsubs) u();
         unsubs.clear();

@@ -98,7 +98,7 @@ t.test('coin-out pulses a late reader of the line missed (Edge.missed) are still
   // Regression: a sysfs GPIO read late by more than a coin-out pulse saw no pulse at all, and the hopper
   // paid on past the count asked.
   let emit: ((e: Edge) => void) | null = null;
-  const coinOut: InputLine = { name: 'fake', read: async () => 0, onEdge: (h) => ((emit = h), () => (emit = null)), close: async () => undefined };
+  const coinOut: InputLine = { name: 'fake', read: async () => 0, onEdge: (h) => ((emit = h), () => (emit = null)), sync: async () => process.hrtime.bigint(), close: async () => undefined };
   const { hopper } = await simHopper(new SimLines(), 0, 100, { coins: 20 }, { sensor: false, driver: { coinOut } });
   await hopper.start();
   const ms = (n: number) => process.hrtime.bigint() + BigInt(n * 1e6);
@@ -114,5 +114,45 @@ t.test('coin-out pulses a late reader of the line missed (Edge.missed) are still
   emit!({ level: 1, at: ms(260), missed: true }); // its end and the next start unseen
   t.same(await run, { coins: 3, stop: 'done' });
   t.equal(coins, 3);
+  await hopper.stop();
+});
+
+/** A coin-out line read in another process (the GPIO helper): edges it has read wait until sync(). */
+function queuedLine() {
+  const handlers = new Set<(e: Edge) => void>();
+  const queue: Edge[] = [];
+  const line: InputLine = {
+    name: 'queued',
+    read: async () => 0,
+    onEdge: (h) => (handlers.add(h), () => handlers.delete(h)),
+    sync: async () => {
+      for (const e of queue.splice(0)) for (const h of handlers) h(e);
+      return process.hrtime.bigint();
+    },
+    close: async () => undefined,
+  };
+  return { line, read: (e: Edge) => queue.push(e) };
+}
+
+t.test('barrier: coins the reader already saw are counted before the no-coin timeout and the run-down decide', async (t) => {
+  // Regression: with the coin-out line read in the GPIO helper process, the no-coin timer stopped the
+  // motor as jammed while the coin it was waiting for was already read and on its way, and the run-down
+  // window closed before a late coin's edges were delivered: change paid but not counted.
+  const { line, read } = queuedLine();
+  const { hopper } = await simHopper(new SimLines(), 0, 100, { coins: 20 }, { sensor: false, driver: { coinOut: line, noCoinTimeoutMs: 100, runDownMs: 50 } });
+  await hopper.start();
+  let coins = 0;
+  const run = hopper.pay(1, async () => {
+    coins++;
+  });
+  await new Promise((r) => setTimeout(r, 20)); // the motor runs
+  const at = process.hrtime.bigint();
+  // One coin at the count, and one more dropping in the run-down, both read before the timers fire.
+  read({ level: 1, at });
+  read({ level: 0, at: at + 40_000_000n });
+  read({ level: 1, at: at + 80_000_000n });
+  read({ level: 0, at: at + 120_000_000n });
+  t.same(await run, { coins: 2, stop: 'done' }, 'the coin at the count and the run-down coin');
+  t.equal(coins, 2);
   await hopper.stop();
 });

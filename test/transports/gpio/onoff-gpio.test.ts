@@ -108,4 +108,5 @@ t.test('on a machine without GPIO the real onoff is refused cleanly', async (t) 
   const gpio = new OnoffGpio({ sysfsRoot: root });
   // docs/design.md, "Hardware without hardware": this machine has no GPIO, so onoff's Gpio.accessible is false.
   await t.rejects(gpio.input(17), { code: ErrorCode.DeviceUnsupported });
+  await gpio.close();
 });
