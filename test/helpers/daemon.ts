@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { lastAnswer, waitFor } from './wait.js';
 
@@ -22,6 +22,29 @@ export async function freePort(): Promise<number> {
     });
     s.on('error', rej);
   });
+}
+
+/**
+ * `n` distinct free ports. Picked one at a time (freePort), the kernel may hand back a port it just
+ * freed: one set of four in about 500 held a duplicate here, and qemu then refused its host forwarding
+ * ("Could not set up host forwarding rule") on a long power-cut run. Every listener is held until all
+ * are picked, so the ports differ.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = createServer();
+      servers.push(s);
+      await new Promise<void>((res, rej) => {
+        s.on('error', rej);
+        s.listen(0, '127.0.0.1', () => res());
+      });
+    }
+    return servers.map((s) => (s.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((res) => (s.listening ? s.close(() => res()) : res()))));
+  }
 }
 
 export function tempDir(prefix = 'paypoint-test-'): string {

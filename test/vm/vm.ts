@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../helpers/daemon.js';
+import { freePorts } from '../helpers/daemon.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,7 +50,8 @@ export class Vm {
 
   async start(): Promise<void> {
     const w = this.opts.work;
-    this.ports = { soap: await freePort(), status: await freePort(), shell: await freePort(), sim: await freePort() };
+    const [soap, status, shell, sim] = await freePorts(4);
+    this.ports = { soap, status, shell, sim };
     const p = this.ports;
     const data =
       this.opts.dataDrive.kind === 'file'
