@@ -13,7 +13,7 @@ import { OpenCaseMonitor } from './services/payment/open-case-monitor.js';
 import { DeliveryWorker } from './services/reports/delivery-worker.js';
 import { SimControlServer, type SimDevices } from './services/sim-control/sim-control-server.js';
 import { simSocketPath } from './services/sim-control/sim-control-protocol.js';
-import { PosSoapServer } from './services/soap/pos-soap-server.js';
+import { apiListenOptions, PosSoapServer } from './services/soap/pos-soap-server.js';
 import { lockDataDir } from './services/store/data-dir-lock.js';
 import { SessionStore } from './services/store/session-store.js';
 
@@ -120,11 +120,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     cleanups.push(() => reports.stop());
 
     const soap = new PosSoapServer({
-      port: config.api.port,
-      bind: config.api.bind,
-      publicUrl: config.api.public_url,
-      auth: config.api.require_auth ? { login: config.api.login, password: config.api.password } : null,
-      maxBodyBytes: config.api.max_body_bytes,
+      ...apiListenOptions(config.api),
       log,
       service: { pay: (r) => engine.pay(r), poll: (uid) => engine.poll(uid) },
     });

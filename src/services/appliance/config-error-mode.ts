@@ -39,7 +39,7 @@ import type { Logger } from '../log.js';
 import { LedController } from '../led/led-controller.js';
 import { SysfsLed } from '../led/sysfs-led.js';
 import { DeliveryWorker } from '../reports/delivery-worker.js';
-import { PosSoapServer } from '../soap/pos-soap-server.js';
+import { apiListenOptions, PosSoapServer } from '../soap/pos-soap-server.js';
 import { StatusMetrics } from '../status/metrics.js';
 import { outboxSummary, type OutboxSummary } from '../status/outbox-summary.js';
 import { buildSnapshot, type ConfigErrorView, type StatusSnapshot } from '../status/snapshot.js';
@@ -119,11 +119,7 @@ export async function startConfigErrorMode(o: ConfigErrorModeOptions): Promise<C
     }
 
     const soap = new PosSoapServer({
-      port: config.api.port,
-      bind: config.api.bind,
-      publicUrl: config.api.public_url,
-      auth: config.api.require_auth ? { login: config.api.login, password: config.api.password } : null,
-      maxBodyBytes: config.api.max_body_bytes,
+      ...apiListenOptions(config.api),
       log,
       service: {
         // Contract 1's order: invalid values (-1), a uid seen in the uid memory (-3), then -2.

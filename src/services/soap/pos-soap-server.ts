@@ -16,6 +16,7 @@ import { BasicAuth } from '../http/basic-auth.js';
 import { closeAfterResponse } from '../http/close-after-response.js';
 import { BodyTooLarge, readBody } from '../http/read-body.js';
 import type { Logger } from '../log.js';
+import type { Config } from '../../config/schema.js';
 import { faultEnvelope, faultFor, responseEnvelope } from './envelopes.js';
 import { posWsdlText, posXsdText, wsdlWithAddress } from './wsdl-files.js';
 
@@ -229,4 +230,15 @@ function checkContentType(ct: string | undefined): void {
     const m = /^charset\s*=\s*"?([^"]*)"?$/.exec(p);
     if (m && m[1] !== 'utf-8' && m[1] !== 'utf8') throw new PayPointError(ErrorCode.SoapContentType, `charset ${m[1].slice(0, 30)} not accepted: send UTF-8`);
   }
+}
+
+/** The listening part of PosSoapServerOptions, from the `[api]` section (the daemon and the configuration-error mode). */
+export function apiListenOptions(api: Config['api']): Pick<PosSoapServerOptions, 'port' | 'bind' | 'publicUrl' | 'auth' | 'maxBodyBytes'> {
+  return {
+    port: api.port,
+    bind: api.bind,
+    publicUrl: api.public_url,
+    auth: api.require_auth ? { login: api.login, password: api.password } : null,
+    maxBodyBytes: api.max_body_bytes,
+  };
 }
