@@ -14,7 +14,7 @@ import type { OpenCaseMonitor } from '../payment/open-case-monitor.js';
 import { StatusMetrics } from '../status/metrics.js';
 import { outboxSummary, type OutboxSummary } from '../status/outbox-summary.js';
 import { buildSnapshot, type StatusSnapshot } from '../status/snapshot.js';
-import { StatusServer } from '../status/status-server.js';
+import { StatusServer, statusListenOptions } from '../status/status-server.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { CashService } from '../cash/cash-service.js';
 import { cashActions } from '../status/cash-actions.js';
@@ -194,10 +194,7 @@ export async function attachAppliance(host: ApplianceHost, opts: ApplianceOption
   let status: StatusServer | null = null;
   if (config.status.enabled) {
     status = new StatusServer({
-      port: config.status.port,
-      bind: config.status.bind,
-      language: config.status.language,
-      auth: config.status.require_auth ? { login: config.status.login, password: config.status.password } : null,
+      ...statusListenOptions(config.status),
       metrics,
       log,
       cash: cashActions(cash, config.unit.admin_secret_sha256),

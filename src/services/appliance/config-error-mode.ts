@@ -43,7 +43,7 @@ import { apiListenOptions, PosSoapServer } from '../soap/pos-soap-server.js';
 import { StatusMetrics } from '../status/metrics.js';
 import { outboxSummary, type OutboxSummary } from '../status/outbox-summary.js';
 import { buildSnapshot, type ConfigErrorView, type StatusSnapshot } from '../status/snapshot.js';
-import { StatusServer } from '../status/status-server.js';
+import { StatusServer, statusListenOptions } from '../status/status-server.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import { SessionStore } from '../store/session-store.js';
 import { readImportMarker } from '../usb-import/result-marker.js';
@@ -188,10 +188,7 @@ export async function startConfigErrorMode(o: ConfigErrorModeOptions): Promise<C
     let status: StatusServer | null = null;
     if (config.status.enabled) {
       status = new StatusServer({
-        port: config.status.port,
-        bind: config.status.bind,
-        language: config.status.language,
-        auth: config.status.require_auth ? { login: config.status.login, password: config.status.password } : null,
+        ...statusListenOptions(config.status),
         metrics: new StatusMetrics(),
         log,
         cash: null,

@@ -5,6 +5,7 @@
  * cash actions (cash-actions.ts: POST, JSON, the status login or the admin secret); optional HTTP Basic
  * on everything.
  */
+import type { Config } from '../../config/schema.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, PayPointError, isPayPointError } from '../../errors.js';
@@ -21,6 +22,16 @@ export interface StatusSource {
   snapshot(): Promise<StatusSnapshot>;
   /** Calls `cb` when something shown may have changed; returns the unsubscribe. */
   subscribe(cb: () => void): () => void;
+}
+
+/** The listening part of StatusServerOptions, from the `[status]` section (the daemon and the configuration-error mode). */
+export function statusListenOptions(status: Config['status']): Pick<StatusServerOptions, 'port' | 'bind' | 'language' | 'auth'> {
+  return {
+    port: status.port,
+    bind: status.bind,
+    language: status.language,
+    auth: status.require_auth ? { login: status.login, password: status.password } : null,
+  };
 }
 
 export interface StatusServerOptions {
